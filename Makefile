@@ -1,0 +1,42 @@
+# gesher: the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint format typecheck bench clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+## demo: load real demo data into ./gesher-demo, create two partners, serve on 127.0.0.1:8000
+demo: $(STAMP)
+	GESHER_DATA_DIR=$${GESHER_DATA_DIR:-./gesher-demo} $(BIN)/gesher demo
+
+## test: lint, architecture contract, types of the pure cores, then the whole suite on SQLite and PostgreSQL
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src/gesher/stix src/gesher/taxii src/gesher/policy src/gesher/errors.py src/gesher/settings.py
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+## bench: gesher against medallion 3.0.0 on the same generated indicators (see bench/README.md)
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) gesher-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The HTTP shell: FastAPI app factory, authentication, TAXII routes, error mapping."""

@@ -1,0 +1,34 @@
+"""The app factory: `create_app(settings)` builds the whole HTTP surface of a node."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from gesher import __version__
+from gesher.api.errors import install_error_handlers
+from gesher.api.taxii import taxii_router
+from gesher.exchange.node import Node
+from gesher.settings import Settings
+
+
+def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
+    node = node or Node.open(settings)
+    app = FastAPI(
+        title="gesher",
+        version=__version__,
+        description="Sovereign cyber-cooperation exchange: TAXII 2.1 API.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.node = node
+    install_error_handlers(app)
+    app.include_router(taxii_router(node))
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: each worker process reads the same GESHER_* environment."""
+    return create_app(Settings())
+
+
+__all__ = ["create_app", "create_app_from_env"]

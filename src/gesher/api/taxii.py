@@ -1,0 +1,267 @@
+"""TAXII 2.1 endpoints (OASIS TAXII 2.1 OS, sections 4 and 5). Thin: parse, authenticate, call the
+exchange services, render. Every read goes through exchange.outbound.Outbound."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+
+from gesher.api.auth import principal_from_header
+from gesher.api.body import read_limited_body
+from gesher.errors import Forbidden, InvalidRequest, NotFound
+from gesher.exchange import removal
+from gesher.exchange.ingest import add_objects
+from gesher.exchange.node import Node
+from gesher.exchange.outbound import Outbound, Page
+from gesher.policy.principal import Principal
+from gesher.stix.constants import TAXII_MEDIA_TYPE
+from gesher.stix.timestamps import format_micros, now_micros
+from gesher.store import statuses
+from gesher.store.statuses import StatusRow
+from gesher.taxii import resources
+from gesher.taxii.cursor import CursorScope
+from gesher.taxii.media import require_taxii_accept, require_taxii_content_type
+from gesher.taxii.query import TaxiiQuery, Versions, parse_query
+
+
+def _json(
+    body: bytes | dict[str, object], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    content = body if isinstance(body, bytes) else orjson.dumps(body)
+    return Response(content, status_code=status, media_type=TAXII_MEDIA_TYPE, headers=headers)
+
+
+def _params(request: Request) -> dict[str, str]:
+    """Query parameters; a repeated parameter is read as one comma-separated list (TAXII ORs values)."""
+    merged: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    return merged
+
+
+def taxii_router(node: Node) -> APIRouter:
+    settings = node.settings
+    router = APIRouter(prefix="/taxii2")
+    root = f"/{settings.api_root}"
+
+    @contextmanager
+    def caller(request: Request, write: bool = False) -> Iterator[tuple[Connection, Principal]]:
+        require_taxii_accept(request.headers.get("accept"))
+        with node.db.write() if write else node.db.read() as conn:
+            yield conn, principal_from_header(conn, request.headers.get("authorization"))
+
+    def paged(
+        request: Request,
+        endpoint: str,
+        collection_id: str,
+        q: TaxiiQuery,
+        fetch: Callable[[Outbound, TaxiiQuery, int | None, int], Page],
+        render: Callable[[Page, str | None], bytes],
+        must_exist: str | None = None,
+    ) -> Response:
+        limit = min(q.limit or settings.default_page_size, settings.max_page_size)
+        with caller(request) as (conn, principal):
+            scope = CursorScope(collection_id, endpoint, principal.partner_id, q.filter_digest_source())
+            now = now_micros()
+            after = node.cursors.decode(q.next, scope, now) if q.next else None
+            out = Outbound(conn, principal)
+            page = fetch(out, q, after, limit)
+            if (
+                must_exist
+                and not page.rows
+                and after is None
+                and not out.object_exists(collection_id, must_exist)
+            ):
+                raise NotFound(f"no object {must_exist!r} in this collection")
+        next_token = (
+            node.cursors.encode(scope, page.last_added, now) if page.more and page.last_added else None
+        )
+        headers = {}
+        if page.rows:
+            headers["X-TAXII-Date-Added-First"] = format_micros(page.first_added or 0)
+            headers["X-TAXII-Date-Added-Last"] = format_micros(page.last_added or 0)
+        return _json(render(page, next_token), headers=headers)
+
+    @router.get("/", summary="Server discovery (TAXII 2.1 section 4.1)")
+    def discovery(request: Request) -> Response:
+        with caller(request):
+            pass
+        resource: dict[str, object] = {
+            "title": settings.title,
+            "description": "gesher sovereign cyber-cooperation exchange",
+            "default": f"{request.base_url}taxii2{root}/",
+            "api_roots": [f"{request.base_url}taxii2{root}/"],
+        }
+        if settings.contact:
+            resource["contact"] = settings.contact
+        return _json(resource)
+
+    @router.get(f"{root}/", summary="API root information (section 4.2)")
+    def api_root(request: Request) -> Response:
+        with caller(request):
+            pass
+        return _json(
+            {
+                "title": settings.title,
+                "versions": [TAXII_MEDIA_TYPE],
+                "max_content_length": settings.max_content_length,
+            }
+        )
+
+    @router.get(f"{root}/status/{{status_id}}/", summary="Status of an object POST (section 4.3)")
+    def get_status(request: Request, status_id: str) -> Response:
+        with caller(request) as (conn, principal):
+            found = statuses.by_id(conn, status_id) if len(status_id) <= 64 else None
+        if found is None or not (principal.is_admin or found.partner_id == principal.partner_id):
+            raise NotFound(f"no status {status_id[:64]!r}")
+        return _json(_status_resource(found))
+
+    @router.get(f"{root}/collections/", summary="Collections the caller may see (section 5.1)")
+    def list_collections(request: Request) -> Response:
+        with caller(request) as (conn, principal):
+            listed = Outbound(conn, principal).collections()
+        found = [
+            resources.collection(c.id, c.name, c.description, a.can_read, a.can_write) for c, a in listed
+        ]
+        return _json({"collections": found} if found else {})
+
+    @router.get(f"{root}/collections/{{collection_id}}/", summary="One collection (section 5.2)")
+    def get_collection(request: Request, collection_id: str) -> Response:
+        with caller(request) as (conn, principal):
+            c, a = Outbound(conn, principal).access(collection_id)
+        return _json(resources.collection(c.id, c.name, c.description, a.can_read, a.can_write))
+
+    @router.get(f"{root}/collections/{{collection_id}}/manifest/", summary="Object manifests (section 5.3)")
+    def get_manifest(request: Request, collection_id: str) -> Response:
+        def render(page: Page, next_token: str | None) -> bytes:
+            records = [
+                {"id": oid, "date_added": format_micros(d), "version": v, "spec_version": sv}  # type: ignore[arg-type]
+                for d, oid, v, sv in page.rows
+            ]
+            return resources.manifest(records, page.more, next_token)
+
+        q = parse_query(_params(request))
+        return paged(
+            request,
+            "manifest",
+            collection_id,
+            q,
+            lambda o, q, a, n: o.manifest(collection_id, q, a, n),
+            render,
+        )
+
+    @router.get(f"{root}/collections/{{collection_id}}/objects/", summary="Objects (section 5.4)")
+    def get_objects(request: Request, collection_id: str) -> Response:
+        q = parse_query(_params(request))
+        return paged(request, "objects", collection_id, q, _objects_fetch(collection_id), _objects_render)
+
+    @router.post(
+        f"{root}/collections/{{collection_id}}/objects/", status_code=202, summary="Add objects (5.5)"
+    )
+    async def add(request: Request, collection_id: str) -> Response:
+        require_taxii_accept(request.headers.get("accept"))
+        require_taxii_content_type(request.headers.get("content-type"))
+        body = await read_limited_body(request, settings.max_content_length)
+        return await run_in_threadpool(_add_objects, request, collection_id, body)
+
+    def _add_objects(request: Request, collection_id: str, body: bytes) -> Response:
+        envelope_objects = _envelope_objects(body)
+        with caller(request, write=True) as (conn, principal):
+            _, access = Outbound(conn, principal).access(collection_id)
+            if not access.can_write:
+                raise Forbidden("this collection is read-only for you")
+            requested = now_micros()
+            result = add_objects(conn, collection_id, envelope_objects, principal.partner_id)
+            status = StatusRow(
+                id=str(uuid.uuid4()),
+                collection_id=collection_id,
+                partner_id=principal.partner_id,
+                request_timestamp=requested,
+                total_count=result.total_count,
+                success_count=result.success_count,
+                failure_count=len(result.failures),
+                pending_count=0,
+                details={"successes": result.successes, "failures": result.failures},  # type: ignore[dict-item]
+            )
+            statuses.insert(conn, status)
+        return _json(_status_resource(status), status=202)
+
+    @router.get(f"{root}/collections/{{collection_id}}/objects/{{object_id}}/", summary="An object (5.6)")
+    def get_object(request: Request, collection_id: str, object_id: str) -> Response:
+        q = dataclasses.replace(parse_query(_params(request)), ids=(object_id,), types=())
+        fetch = _objects_fetch(collection_id)
+        return paged(
+            request, f"object:{object_id}", collection_id, q, fetch, _objects_render, must_exist=object_id
+        )
+
+    @router.delete(f"{root}/collections/{{collection_id}}/objects/{{object_id}}/", summary="Delete (5.7)")
+    def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
+        q = dataclasses.replace(parse_query(_params(request)), ids=(object_id,), types=())
+        with caller(request, write=True) as (conn, principal):
+            removal.delete_object(conn, principal, collection_id, object_id, q)
+        return Response(status_code=200)
+
+    @router.get(
+        f"{root}/collections/{{collection_id}}/objects/{{object_id}}/versions/", summary="Versions (5.8)"
+    )
+    def get_versions(request: Request, collection_id: str, object_id: str) -> Response:
+        q = dataclasses.replace(
+            parse_query(_params(request)),
+            ids=(object_id,),
+            types=(),
+            versions=Versions(latest=False, every=True),
+        )
+
+        def render(page: Page, next_token: str | None) -> bytes:
+            return resources.versions([str(v) for _, v in page.rows], page.more, next_token)
+
+        fetch: Callable[[Outbound, TaxiiQuery, int | None, int], Page] = lambda o, q, a, n: o.versions(  # noqa: E731
+            collection_id, q, a, n
+        )
+        return paged(request, f"versions:{object_id}", collection_id, q, fetch, render, must_exist=object_id)
+
+    return router
+
+
+def _objects_fetch(collection_id: str) -> Callable[[Outbound, TaxiiQuery, int | None, int], Page]:
+    return lambda out, q, after, limit: out.objects(collection_id, q, after, limit)
+
+
+def _objects_render(page: Page, next_token: str | None) -> bytes:
+    return resources.envelope([bytes(body) for _, body in page.rows], page.more, next_token)  # type: ignore[call-overload]
+
+
+def _envelope_objects(body: bytes) -> list[object]:
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+        raise InvalidRequest("the body must be a TAXII envelope: an object with an `objects` list")
+    if not envelope["objects"]:
+        raise InvalidRequest("the envelope's `objects` list is empty")
+    return list(envelope["objects"])
+
+
+def _status_resource(s: StatusRow) -> dict[str, object]:
+    resource: dict[str, object] = {
+        "id": s.id,
+        "status": "complete" if s.pending_count == 0 else "pending",
+        "request_timestamp": format_micros(s.request_timestamp),
+        "total_count": s.total_count,
+        "success_count": s.success_count,
+        "failure_count": s.failure_count,
+        "pending_count": s.pending_count,
+    }
+    for key in ("successes", "failures"):
+        if s.details.get(key):
+            resource[key] = s.details[key]
+    return resource

@@ -1,0 +1,1 @@
+"""The `gesher` command line: wires settings to the library and prints results."""

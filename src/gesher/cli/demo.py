@@ -1,0 +1,133 @@
+"""`gesher demo`: a ready-to-try exchange on real public data (Amnesty spyware indicators, MITRE ATT&CK
+ICS and Mobile), two partners with fresh tokens, and copy-paste examples; then serve on 127.0.0.1."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import typer
+from rich.panel import Panel
+
+from gesher.cli.context import actor, out, state
+from gesher.cli.ingest import ingest
+from gesher.cli.serve import serve
+from gesher.exchange.collections import create_collection
+from gesher.exchange.node import Node
+from gesher.partners import service
+from gesher.store import collections as collection_store
+
+COLLECTIONS = {
+    "spyware-indicators": (
+        "Commercial spyware indicators (Amnesty International Security Lab, CC-BY)",
+        "amnesty_",
+    ),
+    "mitre-attack": ("MITRE ATT&CK for ICS and Mobile (see LICENSE-MITRE-ATTACK.txt)", "mitre_"),
+    "partner-contributions": ("Intelligence contributed by partners", None),
+}
+# name, country, kind, {collection: (read, write)}
+PARTNERS = {
+    "allied-cert": (
+        "GB",
+        "government",
+        {
+            "spyware-indicators": (True, False),
+            "mitre-attack": (True, False),
+            "partner-contributions": (True, True),
+        },
+    ),
+    "finance-isac": (
+        "NL",
+        "isac",
+        {"spyware-indicators": (True, False), "partner-contributions": (False, True)},
+    ),
+}
+
+
+def demo_files(prefix: str) -> list[Path]:
+    folder = resources.files("gesher") / "demo_data"
+    return sorted(
+        Path(str(f)) for f in folder.iterdir() if f.name.startswith(prefix) and f.name.endswith(".gz")
+    )
+
+
+def demo(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Listen address."),
+    port: int = typer.Option(8000, help="Listen port."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Set up and print, but do not start the server."),
+) -> None:
+    """Set up a demo exchange (idempotent; tokens are re-issued on every run) and serve it."""
+    cli = state(ctx)
+    node = Node.init(cli.settings())
+    cli._node = node
+    ids = _collections(node)
+    for name, (_, prefix) in COLLECTIONS.items():
+        if prefix:
+            ingest(ctx, demo_files(prefix), collection=name, as_json=False)
+    tokens = _partners(node, ids)
+    _explain(tokens, ids, host, port)
+    if not no_serve:
+        serve(
+            ctx,
+            host=host,
+            port=port,
+            workers=1,
+            ssl_certfile=None,
+            ssl_keyfile=None,
+            allow_insecure_http=False,
+            access_log=False,
+        )
+
+
+def _collections(node: Node) -> dict[str, str]:
+    ids = {}
+    with node.db.write() as conn:
+        for name, (description, _) in COLLECTIONS.items():
+            found = collection_store.by_name_or_id(conn, name) or create_collection(
+                conn, actor(), name, description
+            )
+            ids[name] = found.id
+    return ids
+
+
+def _partners(node: Node, ids: dict[str, str]) -> dict[str, str]:
+    tokens = {}
+    with node.db.write() as conn:
+        for name, (country, kind, grants) in PARTNERS.items():
+            partner = service.store.by_name(conn, name)
+            if partner is None:
+                partner, tokens[name] = service.create_partner(conn, actor(), name, country, kind)
+            else:
+                service.revoke_tokens(conn, actor(), partner, "demo re-run: fresh token")
+                tokens[name] = service.issue_token(conn, actor(), partner)
+            for collection, (read, write) in grants.items():
+                target = service.require_collection(conn, ids[collection])
+                service.grant(conn, actor(), partner, target, read, write)
+    return tokens
+
+
+def _explain(tokens: dict[str, str], ids: dict[str, str], host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    token = tokens["allied-cert"]
+    spyware = ids["spyware-indicators"]
+    out.print(
+        Panel.fit(
+            "\n".join(f"{name}: [bold]{tok}[/]" for name, tok in tokens.items()),
+            title="demo partners and their tokens (shown once)",
+        )
+    )
+    out.print(
+        "[bold]curl[/] (first 2 spyware indicators as allied-cert):\n"
+        f"  curl -s -u allied-cert:{token} -H 'Accept: application/taxii+json;version=2.1' \\\n"
+        f"    '{base}/taxii2/gesher/collections/{spyware}/objects/?limit=2&match[type]=indicator'\n\n"
+        "[bold]taxii2-client[/] (pip install taxii2-client):\n"
+        "  from taxii2client.v21 import Server, as_pages\n"
+        f"  server = Server('{base}/taxii2/', user='allied-cert', password='{token}')\n"
+        "  collection = server.api_roots[0].collections[0]\n"
+        "  for page in as_pages(collection.get_objects, per_request=1000):\n"
+        "      print(len(page.get('objects', [])))\n\n"
+        f"OpenAPI docs: {base}/docs",
+        highlight=False,
+        soft_wrap=True,
+    )

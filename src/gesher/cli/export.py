@@ -1,0 +1,62 @@
+"""`gesher export --collection C [--partner P]`: a STIX 2.1 bundle on stdout, exactly as that partner
+would receive it (through the same policy enforcement point as TAXII)."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
+from gesher.cli.context import state
+from gesher.exchange.outbound import Outbound
+from gesher.partners.service import principal_by_name, require_collection
+from gesher.policy.principal import Principal
+from gesher.taxii.query import TaxiiQuery, Versions
+
+PAGE = 1000
+OPERATOR = Principal(partner_id=0, name="operator", country="", kind="government", is_admin=True)
+
+
+def export(
+    ctx: typer.Context,
+    collection: str = typer.Option(..., "--collection", "-c", help="Collection name or id."),
+    partner: str | None = typer.Option(None, help="Export as this partner would receive it."),
+    all_versions: bool = typer.Option(False, "--all-versions", help="Every version, not only the latest."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file instead of stdout."),
+) -> None:
+    """Write a STIX 2.1 bundle of a collection."""
+    node = state(ctx).node()
+    query = TaxiiQuery(versions=Versions(latest=not all_versions, every=all_versions))
+    with node.db.read() as conn:
+        principal = principal_by_name(conn, partner) if partner else OPERATOR
+        target = require_collection(conn, collection)
+        chunks = bundle_chunks(Outbound(conn, principal), target.id, query)
+        if output is None:
+            _write(chunks, sys.stdout.buffer)
+        else:
+            with output.open("wb") as fp:
+                _write(chunks, fp)
+
+
+def bundle_chunks(out: Outbound, collection_id: str, query: TaxiiQuery) -> Iterator[bytes]:
+    yield b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'","objects":['
+    after: int | None = None
+    first = True
+    while True:
+        page = out.objects(collection_id, query, after, PAGE)
+        for _, body in page.rows:
+            yield (b"" if first else b",") + bytes(body)  # type: ignore[call-overload]
+            first = False
+        if not page.more:
+            break
+        after = page.last_added
+    yield b"]}\n"
+
+
+def _write(chunks: Iterator[bytes], fp: typer.FileBinaryWrite | object) -> None:
+    for chunk in chunks:
+        fp.write(chunk)  # type: ignore[attr-defined]
+    fp.flush()  # type: ignore[attr-defined]

@@ -1,0 +1,54 @@
+"""`gesher`: the command-line entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from gesher.cli import collection, demo, export, ingest, partner, serve
+from gesher.cli.context import fail, out, state
+from gesher.errors import GesherError
+from gesher.exchange.node import Node
+
+app = typer.Typer(
+    name="gesher",
+    help="gesher: a sovereign cyber-cooperation exchange (STIX 2.1 over TAXII 2.1).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(collection.app, name="collection")
+app.add_typer(partner.app, name="partner")
+app.command("ingest")(ingest.ingest)
+app.command("export")(export.export)
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    data_dir: Path | None = typer.Option(None, help="Data directory (env GESHER_DATA_DIR)."),
+    database_url: str | None = typer.Option(None, help="Store URL (env GESHER_DATABASE_URL)."),
+) -> None:
+    overrides = state(ctx).overrides
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if database_url is not None:
+        overrides["database_url"] = database_url
+
+
+@app.command("init")
+def init(ctx: typer.Context) -> None:
+    """Create or upgrade the store (idempotent) and its cursor-signing key."""
+    settings = state(ctx).settings()
+    node = Node.init(settings)
+    out.print(f"store ready at {node.db.engine.url.render_as_string(hide_password=True)}")
+
+
+def main() -> None:
+    try:
+        app()
+    except GesherError as exc:
+        fail(exc)

@@ -1,0 +1,94 @@
+"""`gesher partner ...`"""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from gesher.cli.context import actor, out, print_json, state
+from gesher.partners import service
+from gesher.store import partners as store
+
+app = typer.Typer(help="Manage partners, their tokens and their grants.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name (its HTTP Basic user name)."),
+    country: str = typer.Option(..., help="ISO 3166-1 alpha-2 country code."),
+    kind: str = typer.Option(..., help="government, industry, isac, ngo or academia."),
+    admin: bool = typer.Option(
+        False, "--admin", help="Administrator of this exchange (reads and writes all)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Create a partner and print its API token (shown once; stored only as a hash)."""
+    with state(ctx).node().db.write() as conn:
+        partner, token = service.create_partner(conn, actor(), name, country, kind, admin)
+    if as_json:
+        print_json({"name": partner.name, "country": partner.country, "kind": partner.kind, "token": token})
+    else:
+        out.print(f"partner {partner.name} created; token (shown once): [bold]{token}[/]", highlight=False)
+
+
+@app.command("grant")
+def grant(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    collection: str = typer.Argument(..., help="Collection name or id."),
+    read: bool = typer.Option(False, "--read", help="May read the collection."),
+    write: bool = typer.Option(False, "--write", help="May add objects to the collection."),
+) -> None:
+    """Set a partner's access to a collection (no flags: remove access)."""
+    with state(ctx).node().db.write() as conn:
+        partner = service.require_partner(conn, name)
+        target = service.require_collection(conn, collection)
+        service.grant(conn, actor(), partner, target, read, write)
+    rights = " and ".join(r for r, on in (("read", read), ("write", write)) if on) or "no access"
+    out.print(f"{name}: {rights} on {target.name}")
+
+
+@app.command("revoke-token")
+def revoke_token(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    reason: str = typer.Option("revoked by operator", help="Why (recorded in the audit log)."),
+) -> None:
+    """Revoke every live token of a partner at once."""
+    with state(ctx).node().db.write() as conn:
+        count = service.revoke_tokens(conn, actor(), service.require_partner(conn, name), reason)
+    out.print(f"{count} token(s) of {name} revoked")
+
+
+@app.command("token")
+def token(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Issue a new API token for a partner (shown once)."""
+    with state(ctx).node().db.write() as conn:
+        issued = service.issue_token(conn, actor(), service.require_partner(conn, name))
+    if as_json:
+        print_json({"name": name, "token": issued})
+    else:
+        out.print(f"new token for {name} (shown once): [bold]{issued}[/]", highlight=False)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List partners."""
+    with state(ctx).node().db.read() as conn:
+        found = store.all_partners(conn)
+    rows = [
+        {"name": p.name, "country": p.country, "kind": p.kind, "admin": p.is_admin, "suspended": p.suspended}
+        for p in found
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("name", "country", "kind", "admin", "suspended")
+    for r in rows:
+        table.add_row(*(str(v) for v in r.values()))
+    out.print(table)

@@ -1,0 +1,1 @@
+"""Exchange services: ingest into the store and release out of it (through the policy). No HTTP here."""

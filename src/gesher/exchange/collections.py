@@ -1,0 +1,28 @@
+"""Creating collections (management, with an audit event)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import Connection
+
+from gesher.errors import Conflict, InvalidRequest
+from gesher.stix.timestamps import now_micros
+from gesher.store import audit
+from gesher.store import collections as store
+from gesher.store.collections import Collection
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,199}$")
+
+
+def create_collection(conn: Connection, actor: str, name: str, description: str | None = None) -> Collection:
+    if not _NAME.match(name) or name != name.strip():
+        raise InvalidRequest(
+            f"collection name {name[:100]!r} must be 1-200 letters, digits, spaces, '.', '_' or '-'"
+        )
+    if store.by_name_or_id(conn, name) is not None:
+        raise Conflict(f"a collection named {name!r} already exists")
+    collection = store.insert(conn, str(uuid.uuid4()), name, description, now_micros())
+    audit.record(conn, actor, "collection.create", f"collection:{collection.id}", name=name)
+    return collection

@@ -1,0 +1,217 @@
+"""Adding STIX objects to a collection: validate each, keep every version, stay idempotent.
+
+Used by TAXII POST, `gesher ingest` and the demo. Runs inside the caller's write transaction: a crash or an
+interrupt rolls the whole call back, so nothing is ever half-written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+import orjson
+from sqlalchemy import Connection
+
+from gesher.stix.timestamps import format_micros, now_micros, version_key
+from gesher.stix.validate import object_error
+from gesher.store import objects as store
+from gesher.store.objects import StoredVersion
+
+BATCH = 1000
+
+
+@dataclass
+class IngestResult:
+    """Per-object outcome, in the shape of a TAXII status resource."""
+
+    successes: list[dict[str, str]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    success_count: int = 0
+    stored_count: int = 0
+
+    @property
+    def total_count(self) -> int:
+        return self.success_count + len(self.failures)
+
+
+@dataclass
+class _Candidate:
+    obj: dict[str, object]
+    body: bytes
+    object_id: str
+    version_text: str | None
+    key: str | None = None
+    date_added: int = 0
+
+
+def _failure(obj: object, message: str) -> dict[str, str]:
+    entry = {"message": message}
+    if isinstance(obj, dict):
+        if isinstance(obj.get("id"), str):
+            entry["id"] = str(obj["id"])[:300]
+        version = obj.get("modified", obj.get("created"))
+        if isinstance(version, str):
+            entry["version"] = version[:64]
+    return entry
+
+
+def _candidate(obj: object) -> _Candidate | str:
+    reason = object_error(obj)
+    if reason is not None:
+        return reason
+    assert isinstance(obj, dict)
+    try:
+        body = orjson.dumps(obj)
+    except (orjson.JSONEncodeError, TypeError) as exc:  # e.g. an integer beyond 64 bits
+        return f"cannot be stored as JSON: {exc}"
+    version = obj.get("modified", obj.get("created"))
+    return _Candidate(obj, body, str(obj["id"]), str(version) if version is not None else None)
+
+
+class _Clock:
+    """Hands out date_added values: unique, strictly increasing, never behind the wall clock."""
+
+    def __init__(self, last: int) -> None:
+        self.last = max(last, now_micros() - 1)
+
+    def next(self) -> int:
+        self.last += 1
+        return self.last
+
+
+def add_objects(
+    conn: Connection,
+    collection_id: str,
+    raw_objects: Iterable[object],
+    added_by: int | None,
+    keep_successes: bool = True,
+) -> IngestResult:
+    result = IngestResult()
+    clock = _Clock(store.lock_collection(conn, collection_id))
+    for batch in _batches(iter(raw_objects)):
+        _add_batch(conn, collection_id, batch, added_by, clock, result, keep_successes)
+    store.set_last_date_added(conn, collection_id, clock.last)
+    return result
+
+
+def _batches(items: Iterator[object]) -> Iterator[list[object]]:
+    while batch := list(islice(items, BATCH)):
+        yield batch
+
+
+def _add_batch(
+    conn: Connection,
+    collection_id: str,
+    batch: list[object],
+    added_by: int | None,
+    clock: _Clock,
+    result: IngestResult,
+    keep_successes: bool,
+) -> None:
+    candidates: list[_Candidate] = []
+    for obj in batch:
+        outcome = _candidate(obj)
+        if isinstance(outcome, str):
+            result.failures.append(_failure(obj, outcome))
+        else:
+            candidates.append(outcome)
+    stored = store.versions_of(conn, collection_id, {c.object_id for c in candidates})
+    fresh = _place(candidates, stored, clock, result, keep_successes)
+    changes = _flags(fresh, stored)
+    store.insert_versions(conn, [_row(collection_id, c, added_by, changes) for c in fresh])
+    store.set_flags(
+        conn, collection_id, [(d, lat, fst) for d, (lat, fst) in changes.items() if d in _old(stored)]
+    )
+    result.stored_count += len(fresh)
+
+
+def _place(
+    candidates: list[_Candidate],
+    stored: dict[str, list[StoredVersion]],
+    clock: _Clock,
+    result: IngestResult,
+    keep_successes: bool,
+) -> list[_Candidate]:
+    """Decide which candidates are new versions; duplicates of what is stored are successes that change
+    nothing, and a different object under an existing id and version is refused."""
+    fresh: list[_Candidate] = []
+    seen: dict[tuple[str, str], bytes | dict[str, object]] = {}
+    seen_ids: set[str] = set()
+    for c in candidates:
+        known = stored.get(c.object_id, [])
+        if c.version_text is None:  # SCOs are not versioned: the first copy stands
+            if known or c.object_id in seen_ids:
+                _succeed(result, c, keep_successes)
+                continue
+            c.date_added = clock.next()
+            c.version_text = format_micros(c.date_added)
+        c.key = version_key(c.version_text)
+        previous = seen.get((c.object_id, c.key)) or next((s.body for s in known if s.version == c.key), None)
+        if previous is not None:
+            same = (orjson.loads(previous) if isinstance(previous, bytes) else previous) == c.obj
+            if not same:
+                result.failures.append(
+                    _failure(c.obj, "a different object with this id and version is already stored")
+                )
+                continue
+            _succeed(result, c, keep_successes)
+            continue
+        c.date_added = c.date_added or clock.next()
+        seen[(c.object_id, c.key)] = c.obj
+        seen_ids.add(c.object_id)
+        fresh.append(c)
+        _succeed(result, c, keep_successes)
+    return fresh
+
+
+def _succeed(result: IngestResult, c: _Candidate, keep: bool) -> None:
+    result.success_count += 1
+    if keep:
+        entry = {"id": c.object_id}
+        if c.version_text is not None:
+            entry["version"] = c.version_text
+        result.successes.append(entry)
+
+
+def _old(stored: dict[str, list[StoredVersion]]) -> set[int]:
+    return {s.date_added for versions in stored.values() for s in versions}
+
+
+def _flags(fresh: list[_Candidate], stored: dict[str, list[StoredVersion]]) -> dict[int, tuple[bool, bool]]:
+    """(is_latest, is_first) for every version of every touched object whose flags are new or changed.
+    Versions order by their `modified` (or `created`) key, whatever order they arrived in."""
+    by_object: dict[str, list[tuple[str, int, tuple[bool, bool] | None]]] = {}
+    for c in fresh:
+        assert c.key is not None
+        by_object.setdefault(c.object_id, []).append((c.key, c.date_added, None))
+    changes: dict[int, tuple[bool, bool]] = {}
+    for object_id, new_versions in by_object.items():
+        everything = new_versions + [
+            (s.version, s.date_added, (s.is_latest, s.is_first)) for s in stored.get(object_id, [])
+        ]
+        latest = max(k for k, _, _ in everything)
+        first = min(k for k, _, _ in everything)
+        for key, date_added, current in everything:
+            wanted = (key == latest, key == first)
+            if wanted != current:
+                changes[date_added] = wanted
+    return changes
+
+
+def _row(
+    collection_id: str, c: _Candidate, added_by: int | None, changes: dict[int, tuple[bool, bool]]
+) -> dict[str, object]:
+    is_latest, is_first = changes[c.date_added]
+    return {
+        "collection_id": collection_id,
+        "date_added": c.date_added,
+        "object_id": c.object_id,
+        "type": c.obj["type"],
+        "version": c.key,
+        "version_text": c.version_text,
+        "spec_version": c.obj.get("spec_version", "2.1"),
+        "is_latest": is_latest,
+        "is_first": is_first,
+        "added_by": added_by,
+        "body": c.body,
+    }

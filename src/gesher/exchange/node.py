@@ -1,0 +1,56 @@
+"""A gesher node: its settings, its store and the key that signs paging cursors."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from gesher.errors import ConfigurationError
+from gesher.settings import Settings
+from gesher.store import meta
+from gesher.store.db import Database
+from gesher.store.migrate import is_current, upgrade
+from gesher.taxii.cursor import CursorCodec
+
+_CURSOR_KEY = "cursor_key"
+
+
+class Node:
+    def __init__(self, settings: Settings, db: Database, cursor_key: bytes) -> None:
+        self.settings = settings
+        self.db = db
+        self.cursors = CursorCodec(cursor_key, settings.cursor_ttl_seconds)
+
+    @classmethod
+    def init(cls, settings: Settings) -> Node:
+        """Create or upgrade the store and its cursor key (idempotent)."""
+        db = Database(settings.resolved_database_url())
+        upgrade(db)
+        with db.write() as conn:
+            meta.set_if_absent(conn, _CURSOR_KEY, secrets.token_hex(32))
+        return cls.open(settings, db)
+
+    @classmethod
+    def open(cls, settings: Settings, db: Database | None = None) -> Node:
+        """Open an initialised store; refuse clearly when `gesher init` has not run or is out of date."""
+        db = db or Database(settings.resolved_database_url())
+        try:
+            current = is_current(db)
+            with db.read() as conn:
+                stored_key = meta.get(conn, _CURSOR_KEY)
+        except (OperationalError, ProgrammingError) as exc:
+            raise ConfigurationError(f"cannot open the store at {_safe(db.url)}: {exc.orig}") from None
+        if not current or stored_key is None:
+            raise ConfigurationError(f"the store at {_safe(db.url)} is not initialised: run `gesher init`")
+        key = settings.secret_key or stored_key
+        return cls(settings, db, key.encode())
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"

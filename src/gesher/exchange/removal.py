@@ -1,0 +1,60 @@
+"""Deleting an object's versions from a collection (TAXII 2.1 section 5.7).
+
+Who may delete: an administrator of the exchange, or a partner with write access removing versions that it
+contributed itself. Nobody removes another partner's contribution through TAXII."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from gesher.errors import Forbidden, NotFound
+from gesher.exchange.outbound import Outbound
+from gesher.policy.principal import Principal
+from gesher.store import audit
+from gesher.store import objects as store
+from gesher.store.tables import objects as t
+from gesher.taxii.query import TaxiiQuery
+
+
+def delete_object(
+    conn: Connection, principal: Principal, collection_id: str, object_id: str, q: TaxiiQuery
+) -> int:
+    """Delete the versions that match `q` (match[version] defaults to `last`, as everywhere in TAXII) and
+    repair the first/last flags of what remains. Returns how many versions went."""
+    _, access = Outbound(conn, principal).access(collection_id)
+    stmt = select(t.c.date_added, t.c.added_by).where(*store.conditions(collection_id, q))
+    matched = conn.execute(stmt).all()
+    mine = principal.is_admin or all(row.added_by == principal.partner_id for row in matched)
+    if not matched or (not access.can_read and not mine):
+        # A write-only caller must not learn that someone else's object exists: same 404 as absent.
+        raise NotFound(f"no matching version of {object_id!r} in this collection")
+    if not (access.can_write and mine):
+        raise Forbidden("you may delete only versions that you contributed to a collection you can write to")
+    store.delete_versions(conn, collection_id, [row.date_added for row in matched])
+    _repair_flags(conn, collection_id, object_id)
+    audit.record(
+        conn,
+        f"partner:{principal.name}",
+        "object.delete",
+        object_id,
+        collection=collection_id,
+        versions=len(matched),
+    )
+    return len(matched)
+
+
+def _repair_flags(conn: Connection, collection_id: str, object_id: str) -> None:
+    remaining = store.versions_of(conn, collection_id, [object_id]).get(object_id, [])
+    if not remaining:
+        return
+    latest = max(v.version for v in remaining)
+    first = min(v.version for v in remaining)
+    store.set_flags(
+        conn,
+        collection_id,
+        [
+            (v.date_added, v.version == latest, v.version == first)
+            for v in remaining
+            if (v.is_latest, v.is_first) != (v.version == latest, v.version == first)
+        ],
+    )

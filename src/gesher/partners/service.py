@@ -1,0 +1,130 @@
+"""Managing partners: create, grant, issue and revoke tokens, authenticate. Runs in the caller's transaction;
+every change is an audit event with an explicit actor."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Connection
+
+from gesher.errors import Conflict, InvalidRequest, NotFound
+from gesher.partners.tokens import display_prefix, new_token, token_hash
+from gesher.policy.principal import Grant, Principal, StakeholderKind
+from gesher.stix.timestamps import now_micros
+from gesher.store import audit
+from gesher.store import collections as collection_store
+from gesher.store import partners as store
+from gesher.store.collections import Collection
+from gesher.store.partners import PartnerRow
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$")
+# ISO 3166-1 alpha-2 codes in force (user-assigned XA..XZ, AA, QM..QZ, ZZ excluded).
+_ISO_3166_CODES = """
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT
+BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH
+ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT
+HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS
+LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI
+NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG
+SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
+UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+"""
+_ISO_3166 = frozenset(_ISO_3166_CODES.split())
+
+
+def _check_new_partner(name: str, country: str, kind: str) -> tuple[str, str]:
+    if not _NAME.match(name):
+        raise InvalidRequest(
+            f"partner name {name[:100]!r} must be 2-100 characters: letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (it is the HTTP Basic user name)"
+        )
+    code = country.strip().upper()
+    if code not in _ISO_3166:
+        raise InvalidRequest(f"country {country[:20]!r} is not an ISO 3166-1 alpha-2 code")
+    kinds = [k.value for k in StakeholderKind]
+    if kind not in kinds:
+        raise InvalidRequest(f"kind {kind[:30]!r} must be one of {', '.join(kinds)}")
+    return code, kind
+
+
+def create_partner(
+    conn: Connection, actor: str, name: str, country: str, kind: str, is_admin: bool = False
+) -> tuple[PartnerRow, str]:
+    """A new partner and its first token (the only time the token is shown)."""
+    code, kind = _check_new_partner(name, country, kind)
+    if store.by_name(conn, name) is not None:
+        raise Conflict(f"a partner named {name!r} already exists")
+    partner = store.insert(conn, name, code, kind, is_admin, now_micros())
+    audit.record(conn, actor, "partner.create", f"partner:{name}", country=code, kind=kind, admin=is_admin)
+    return partner, issue_token(conn, actor, partner)
+
+
+def require_partner(conn: Connection, name: str) -> PartnerRow:
+    partner = store.by_name(conn, name)
+    if partner is None:
+        raise NotFound(f"no partner named {name!r}")
+    return partner
+
+
+def require_collection(conn: Connection, ref: str) -> Collection:
+    found = collection_store.by_name_or_id(conn, ref)
+    if found is None:
+        raise NotFound(f"no collection named {ref!r}")
+    return found
+
+
+def issue_token(conn: Connection, actor: str, partner: PartnerRow) -> str:
+    token = new_token()
+    store.add_token(conn, partner.id, token_hash(token), display_prefix(token), now_micros())
+    audit.record(conn, actor, "token.issue", f"partner:{partner.name}", prefix=display_prefix(token))
+    return token
+
+
+def revoke_tokens(conn: Connection, actor: str, partner: PartnerRow, reason: str) -> int:
+    count = store.revoke_tokens(conn, partner.id, now_micros())
+    audit.record(conn, actor, "token.revoke", f"partner:{partner.name}", count=count, reason=reason)
+    return count
+
+
+def grant(
+    conn: Connection, actor: str, partner: PartnerRow, collection: Collection, can_read: bool, can_write: bool
+) -> None:
+    store.set_grant(conn, partner.id, collection.id, can_read, can_write)
+    audit.record(
+        conn,
+        actor,
+        "grant.set",
+        f"partner:{partner.name}",
+        collection=collection.id,
+        read=can_read,
+        write=can_write,
+    )
+
+
+def principal_of(partner: PartnerRow, grants: dict[str, tuple[bool, bool]]) -> Principal:
+    return Principal(
+        partner_id=partner.id,
+        name=partner.name,
+        country=partner.country,
+        kind=partner.kind,
+        is_admin=partner.is_admin,
+        grants={cid: Grant(r, w) for cid, (r, w) in grants.items()},
+    )
+
+
+def authenticate(conn: Connection, token: str, claimed_name: str | None = None) -> Principal | None:
+    """The principal behind a live token; None for unknown, revoked or suspended, or when HTTP Basic names
+    a different partner than the token's holder."""
+    if not token or len(token) > 256:
+        return None
+    owner = store.owner_of_token(conn, token_hash(token))
+    if owner is None or (claimed_name is not None and claimed_name != owner.partner.name):
+        return None
+    return principal_of(owner.partner, owner.grants)
+
+
+def principal_by_name(conn: Connection, name: str) -> Principal:
+    """The principal a partner would be when it calls (for exports and previews made by an operator)."""
+    partner = require_partner(conn, name)
+    grants = {cid: rw for cid, rw in store.grants_of(conn, partner.id).items()}
+    return principal_of(partner, grants)

@@ -1,0 +1,30 @@
+"""The authenticated caller, as the policy sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class StakeholderKind(StrEnum):
+    GOVERNMENT = "government"
+    INDUSTRY = "industry"
+    ISAC = "isac"
+    NGO = "ngo"
+    ACADEMIA = "academia"
+
+
+@dataclass(frozen=True)
+class Grant:
+    can_read: bool
+    can_write: bool
+
+
+@dataclass(frozen=True)
+class Principal:
+    partner_id: int
+    name: str
+    country: str
+    kind: str
+    is_admin: bool = False
+    grants: dict[str, Grant] = field(default_factory=dict)

@@ -1,0 +1,45 @@
+"""One typed Settings object, read from GESHER_* environment variables and passed in, never global."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of gesher, its default and its environment variable (GESHER_<NAME>)."""
+
+    model_config = SettingsConfigDict(env_prefix="GESHER_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(
+        Path("./gesher-data"), description="Where the embedded SQLite store and keys live."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store; unset means SQLite (WAL) at DATA_DIR/gesher.db. "
+        "Use postgresql+psycopg://... at scale.",
+    )
+    api_root: str = Field("gesher", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="TAXII API root name.")
+    title: str = Field("gesher", description="Title shown in TAXII discovery.")
+    contact: str | None = Field(None, description="Contact shown in TAXII discovery.")
+    max_content_length: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes (TAXII 413 above)."
+    )
+    default_page_size: int = Field(1000, ge=1, description="Page size when a client sends no limit.")
+    max_page_size: int = Field(1000, ge=1, description="Largest page served, whatever limit asks for.")
+    cursor_ttl_seconds: int = Field(
+        24 * 3600, ge=1, description="How long a TAXII `next` token stays valid, in seconds."
+    )
+    secret_key: str | None = Field(
+        None,
+        min_length=32,
+        description="Key that signs paging cursors. Unset: a random key generated at init and kept in the "
+        "store, so every worker and host sharing the database agrees on it.",
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'gesher.db').resolve()}"

@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy Core tables, queries and the SQLite/PostgreSQL differences (in db.py only)."""

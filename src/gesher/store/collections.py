@@ -1,0 +1,44 @@
+"""Collections: named containers of object versions (TAXII 2.1 section 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, or_, select
+
+from gesher.store.tables import collections
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    name: str
+    description: str | None
+
+
+def _from_row(row: object) -> Collection:
+    return Collection(row.id, row.name, row.description)  # type: ignore[attr-defined]
+
+
+def insert(conn: Connection, collection_id: str, name: str, description: str | None, now: int) -> Collection:
+    conn.execute(
+        collections.insert().values(
+            id=collection_id, name=name, description=description, created_at=now, last_date_added=0
+        )
+    )
+    return Collection(collection_id, name, description)
+
+
+def by_id(conn: Connection, collection_id: str) -> Collection | None:
+    row = conn.execute(select(collections).where(collections.c.id == collection_id)).first()
+    return _from_row(row) if row else None
+
+
+def by_name_or_id(conn: Connection, ref: str) -> Collection | None:
+    stmt = select(collections).where(or_(collections.c.id == ref, collections.c.name == ref))
+    row = conn.execute(stmt).first()
+    return _from_row(row) if row else None
+
+
+def all_collections(conn: Connection) -> list[Collection]:
+    return [_from_row(r) for r in conn.execute(select(collections).order_by(collections.c.name))]

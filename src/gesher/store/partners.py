@@ -1,0 +1,118 @@
+"""Partner accounts, their hashed API tokens and per-collection grants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, update
+
+from gesher.store.db import dialect_insert
+from gesher.store.tables import api_tokens, grants, partners
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    id: int
+    name: str
+    country: str
+    kind: str
+    is_admin: bool
+    suspended: bool
+
+
+@dataclass(frozen=True)
+class TokenOwner:
+    """The partner behind a live token, with its grants: one query authenticates and authorises."""
+
+    partner: PartnerRow
+    grants: dict[str, tuple[bool, bool]]
+
+
+_PARTNER_COLS = (
+    partners.c.id,
+    partners.c.name,
+    partners.c.country,
+    partners.c.kind,
+    partners.c.is_admin,
+    partners.c.suspended,
+)
+
+
+def insert(conn: Connection, name: str, country: str, kind: str, is_admin: bool, now: int) -> PartnerRow:
+    result = conn.execute(
+        partners.insert().values(
+            name=name, country=country, kind=kind, is_admin=is_admin, suspended=False, created_at=now
+        )
+    )
+    return PartnerRow(int(result.inserted_primary_key[0]), name, country, kind, is_admin, False)
+
+
+def by_name(conn: Connection, name: str) -> PartnerRow | None:
+    row = conn.execute(select(*_PARTNER_COLS).where(partners.c.name == name)).first()
+    return PartnerRow(*row) if row else None
+
+
+def all_partners(conn: Connection) -> list[PartnerRow]:
+    return [PartnerRow(*r) for r in conn.execute(select(*_PARTNER_COLS).order_by(partners.c.name))]
+
+
+def add_token(conn: Connection, partner_id: int, token_hash: str, prefix: str, now: int) -> None:
+    conn.execute(
+        api_tokens.insert().values(
+            partner_id=partner_id, token_hash=token_hash, prefix=prefix, created_at=now
+        )
+    )
+
+
+def revoke_tokens(conn: Connection, partner_id: int, now: int) -> int:
+    stmt = (
+        update(api_tokens)
+        .where(api_tokens.c.partner_id == partner_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(conn.execute(stmt).rowcount)
+
+
+def owner_of_token(conn: Connection, token_hash: str) -> TokenOwner | None:
+    """The live (not revoked, not suspended) partner holding this token hash, with its grants."""
+    stmt = (
+        select(*_PARTNER_COLS, grants.c.collection_id, grants.c.can_read, grants.c.can_write)
+        .select_from(
+            api_tokens.join(partners, partners.c.id == api_tokens.c.partner_id).outerjoin(
+                grants, grants.c.partner_id == partners.c.id
+            )
+        )
+        .where(
+            api_tokens.c.token_hash == token_hash,
+            api_tokens.c.revoked_at.is_(None),
+            partners.c.suspended.is_(False),
+        )
+    )
+    rows = conn.execute(stmt).all()
+    if not rows:
+        return None
+    partner = PartnerRow(*rows[0][:6])
+    found = {r.collection_id: (bool(r.can_read), bool(r.can_write)) for r in rows if r.collection_id}
+    return TokenOwner(partner, found)
+
+
+def set_grant(conn: Connection, partner_id: int, collection_id: str, can_read: bool, can_write: bool) -> None:
+    values = {
+        "partner_id": partner_id,
+        "collection_id": collection_id,
+        "can_read": can_read,
+        "can_write": can_write,
+    }
+    stmt = dialect_insert(conn, grants).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[grants.c.partner_id, grants.c.collection_id],
+        set_={"can_read": can_read, "can_write": can_write},
+    )
+    conn.execute(stmt)
+
+
+def grants_of(conn: Connection, partner_id: int) -> dict[str, tuple[bool, bool]]:
+    stmt = select(grants.c.collection_id, grants.c.can_read, grants.c.can_write).where(
+        grants.c.partner_id == partner_id
+    )
+    return {r.collection_id: (bool(r.can_read), bool(r.can_write)) for r in conn.execute(stmt)}

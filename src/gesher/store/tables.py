@@ -1,0 +1,130 @@
+"""SQLAlchemy Core tables. Timestamps are integers (microseconds since the epoch): exact, strictly
+ordered and identical on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# A naming convention gives every constraint a stable name, which Alembic needs for SQLite batch moves.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+meta = Table(
+    "gesher_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    # The last date_added handed out in this collection. Writers lock this row (PostgreSQL) or hold the
+    # database write lock (SQLite), so date_added is strictly increasing in commit order and keyset paging
+    # never skips an object committed while a client pages.
+    Column("last_date_added", BigInteger, nullable=False, default=0),
+)
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("country", String(2), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("suspended", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False, index=True),
+    # SHA-256 of the token: tokens are 256-bit random, so a fast hash is enough (no password stretching).
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+)
+
+grants = Table(
+    "collection_grants",
+    metadata,
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("collection_id", String(36), ForeignKey("collections.id"), nullable=False),
+    Column("can_read", Boolean, nullable=False),
+    Column("can_write", Boolean, nullable=False),
+    PrimaryKeyConstraint("partner_id", "collection_id"),
+)
+
+objects = Table(
+    "stix_objects",
+    metadata,
+    Column("collection_id", String(36), ForeignKey("collections.id"), nullable=False),
+    Column("date_added", BigInteger, nullable=False),
+    Column("object_id", String(300), nullable=False),
+    Column("type", String(250), nullable=False),
+    # `version` is the fixed-width key (stix.timestamps.version_key); `version_text` the object's own string.
+    Column("version", String(30), nullable=False),
+    Column("version_text", String(64), nullable=False),
+    Column("spec_version", String(10), nullable=False),
+    Column("is_latest", Boolean, nullable=False),
+    Column("is_first", Boolean, nullable=False),
+    Column("added_by", Integer, ForeignKey("partners.id"), nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("collection_id", "date_added"),
+    UniqueConstraint("collection_id", "object_id", "version"),
+    Index(None, "collection_id", "type", "date_added"),
+)
+
+statuses = Table(
+    "taxii_statuses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("collection_id", String(36), ForeignKey("collections.id"), nullable=False),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=True),
+    Column("request_timestamp", BigInteger, nullable=False),
+    Column("total_count", Integer, nullable=False),
+    Column("success_count", Integer, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("pending_count", Integer, nullable=False),
+    Column("details", LargeBinary, nullable=False),
+)
+
+# Append-only record of management actions (who, what, why). The disclosure ledger builds on it later.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("details", Text, nullable=False),
+)
