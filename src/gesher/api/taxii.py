@@ -4,9 +4,11 @@ exchange services, render. Every read goes through exchange.outbound.Outbound.""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
@@ -52,6 +54,17 @@ def taxii_router(node: Node) -> APIRouter:
     router = APIRouter(prefix="/taxii2")
     root = f"/{settings.api_root}"
 
+    def reads(handler: Callable[..., Response]) -> Callable[..., Awaitable[Response]]:
+        """Run a read handler inline (SQLite) or in the threadpool (PostgreSQL); see Database.inline_reads."""
+
+        @functools.wraps(handler)
+        async def run(*args: Any, **kwargs: Any) -> Response:
+            if node.db.inline_reads:
+                return handler(*args, **kwargs)
+            return await run_in_threadpool(handler, *args, **kwargs)
+
+        return run
+
     @contextmanager
     def caller(request: Request, write: bool = False) -> Iterator[tuple[Connection, Principal]]:
         require_taxii_accept(request.headers.get("accept"))
@@ -91,6 +104,7 @@ def taxii_router(node: Node) -> APIRouter:
         return _json(render(page, next_token), headers=headers)
 
     @router.get("/", summary="Server discovery (TAXII 2.1 section 4.1)")
+    @reads
     def discovery(request: Request) -> Response:
         with caller(request):
             pass
@@ -105,6 +119,7 @@ def taxii_router(node: Node) -> APIRouter:
         return _json(resource)
 
     @router.get(f"{root}/", summary="API root information (section 4.2)")
+    @reads
     def api_root(request: Request) -> Response:
         with caller(request):
             pass
@@ -117,6 +132,7 @@ def taxii_router(node: Node) -> APIRouter:
         )
 
     @router.get(f"{root}/status/{{status_id}}/", summary="Status of an object POST (section 4.3)")
+    @reads
     def get_status(request: Request, status_id: str) -> Response:
         with caller(request) as (conn, principal):
             found = statuses.by_id(conn, status_id) if len(status_id) <= 64 else None
@@ -125,6 +141,7 @@ def taxii_router(node: Node) -> APIRouter:
         return _json(_status_resource(found))
 
     @router.get(f"{root}/collections/", summary="Collections the caller may see (section 5.1)")
+    @reads
     def list_collections(request: Request) -> Response:
         with caller(request) as (conn, principal):
             listed = Outbound(conn, principal).collections()
@@ -134,12 +151,14 @@ def taxii_router(node: Node) -> APIRouter:
         return _json({"collections": found} if found else {})
 
     @router.get(f"{root}/collections/{{collection_id}}/", summary="One collection (section 5.2)")
+    @reads
     def get_collection(request: Request, collection_id: str) -> Response:
         with caller(request) as (conn, principal):
             c, a = Outbound(conn, principal).access(collection_id)
         return _json(resources.collection(c.id, c.name, c.description, a.can_read, a.can_write))
 
     @router.get(f"{root}/collections/{{collection_id}}/manifest/", summary="Object manifests (section 5.3)")
+    @reads
     def get_manifest(request: Request, collection_id: str) -> Response:
         def render(page: Page, next_token: str | None) -> bytes:
             records = [
@@ -159,6 +178,7 @@ def taxii_router(node: Node) -> APIRouter:
         )
 
     @router.get(f"{root}/collections/{{collection_id}}/objects/", summary="Objects (section 5.4)")
+    @reads
     def get_objects(request: Request, collection_id: str) -> Response:
         q = parse_query(_params(request))
         return paged(request, "objects", collection_id, q, _objects_fetch(collection_id), _objects_render)
@@ -195,6 +215,7 @@ def taxii_router(node: Node) -> APIRouter:
         return _json(_status_resource(status), status=202)
 
     @router.get(f"{root}/collections/{{collection_id}}/objects/{{object_id}}/", summary="An object (5.6)")
+    @reads
     def get_object(request: Request, collection_id: str, object_id: str) -> Response:
         q = dataclasses.replace(parse_query(_params(request)), ids=(object_id,), types=())
         fetch = _objects_fetch(collection_id)
@@ -212,6 +233,7 @@ def taxii_router(node: Node) -> APIRouter:
     @router.get(
         f"{root}/collections/{{collection_id}}/objects/{{object_id}}/versions/", summary="Versions (5.8)"
     )
+    @reads
     def get_versions(request: Request, collection_id: str, object_id: str) -> Response:
         q = dataclasses.replace(
             parse_query(_params(request)),

@@ -52,3 +52,7 @@ def main() -> None:
         app()
     except GesherError as exc:
         fail(exc)
+
+
+if __name__ == "__main__":
+    main()

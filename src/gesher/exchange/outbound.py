@@ -19,7 +19,6 @@ from gesher.policy.principal import Principal
 from gesher.store import collections as collection_store
 from gesher.store import objects as store
 from gesher.store.collections import Collection
-from gesher.store.tables import objects as t
 from gesher.taxii.query import TaxiiQuery
 
 
@@ -63,22 +62,22 @@ class Outbound:
         if not decision.can_read:
             raise Forbidden("this collection is write-only for you")
 
-    def _page(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int, *cols: object) -> Page:
+    def _page(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int, *cols: str) -> Page:
         self._readable(collection_id)
-        rows = store.page(self.conn, collection_id, q, after, limit + 1, cols)  # type: ignore[arg-type]
+        rows = store.page(self.conn, collection_id, q, after, limit + 1, cols)
         return Page(rows[:limit], len(rows) > limit)
 
     def objects(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
         """(date_added, body) rows of the objects the caller may receive, serialised as served."""
-        return self._page(collection_id, q, after, limit, t.c.body)
+        return self._page(collection_id, q, after, limit, "body")
 
     def manifest(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
         """(date_added, id, version, spec_version) rows."""
-        return self._page(collection_id, q, after, limit, t.c.object_id, t.c.version_text, t.c.spec_version)
+        return self._page(collection_id, q, after, limit, "object_id", "version_text", "spec_version")
 
     def versions(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
         """(date_added, version) rows; q carries the object id and match[version]=all."""
-        return self._page(collection_id, q, after, limit, t.c.version_text)
+        return self._page(collection_id, q, after, limit, "version_text")
 
     def object_exists(self, collection_id: str, object_id: str) -> bool:
         """Whether the caller may see any version of the object (for 404 versus an empty page)."""

@@ -5,7 +5,7 @@ contributed itself. Nobody removes another partner's contribution through TAXII.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from gesher.errors import Forbidden, NotFound
 from gesher.exchange.outbound import Outbound
@@ -22,8 +22,7 @@ def delete_object(
     """Delete the versions that match `q` (match[version] defaults to `last`, as everywhere in TAXII) and
     repair the first/last flags of what remains. Returns how many versions went."""
     _, access = Outbound(conn, principal).access(collection_id)
-    stmt = select(t.c.date_added, t.c.added_by).where(*store.conditions(collection_id, q))
-    matched = conn.execute(stmt).all()
+    matched = store.matching(conn, collection_id, q, t.c.date_added, t.c.added_by)
     mine = principal.is_admin or all(row.added_by == principal.partner_id for row in matched)
     if not matched or (not access.can_read and not mine):
         # A write-only caller must not learn that someone else's object exists: same 404 as absent.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from gesher.store.tables import collections
 
@@ -29,8 +29,11 @@ def insert(conn: Connection, collection_id: str, name: str, description: str | N
     return Collection(collection_id, name, description)
 
 
+_BY_ID = select(collections).where(collections.c.id == bindparam("cid"))
+
+
 def by_id(conn: Connection, collection_id: str) -> Collection | None:
-    row = conn.execute(select(collections).where(collections.c.id == collection_id)).first()
+    row = conn.execute(_BY_ID, {"cid": collection_id}).first()
     return _from_row(row) if row else None
 
 

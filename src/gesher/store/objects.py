@@ -5,45 +5,106 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, false, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, delete, false, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from gesher.store.db import SQLITE_MAX_PARAMS, is_sqlite
 from gesher.store.tables import collections, objects
-from gesher.taxii.query import TaxiiQuery, Versions
+from gesher.taxii.query import TaxiiQuery
 
 
-def _version_condition(v: Versions) -> ColumnElement[bool] | None:
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a query uses; statements are built once per shape and cached (building a SQLAlchemy
+    statement costs more than running it on an indexed lookup)."""
+
+    added_after: bool
+    ids: bool
+    types: bool
+    spec_versions: bool
+    latest: bool
+    first: bool
+    every: bool
+    keys: bool
+
+    @classmethod
+    def of(cls, q: TaxiiQuery) -> _Shape:
+        v = q.versions
+        return cls(
+            q.added_after is not None,
+            bool(q.ids),
+            bool(q.types),
+            bool(q.spec_versions),
+            v.latest,
+            v.first,
+            v.every,
+            bool(v.keys),
+        )
+
+
+def _params(collection_id: str, q: TaxiiQuery) -> dict[str, object]:
+    return {
+        "cid": collection_id,
+        "added_after": q.added_after,
+        "ids": list(q.ids),
+        "types": list(q.types),
+        "spec_versions": list(q.spec_versions),
+        "keys": list(q.versions.keys),
+    }
+
+
+def _version_condition(shape: _Shape) -> ColumnElement[bool] | None:
     """TAXII match[version]: values are OR-ed; `all` matches everything."""
-    if v.every:
+    if shape.every:
         return None
     parts: list[ColumnElement[bool]] = []
-    if v.latest:
+    if shape.latest:
         parts.append(objects.c.is_latest)
-    if v.first:
+    if shape.first:
         parts.append(objects.c.is_first)
-    if v.keys:
-        parts.append(objects.c.version.in_(v.keys))
+    if shape.keys:
+        parts.append(objects.c.version.in_(bindparam("keys", expanding=True)))
     return or_(*parts) if parts else false()
 
 
-def conditions(collection_id: str, q: TaxiiQuery) -> list[ColumnElement[bool]]:
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     """The SQL form of a request's filters inside one collection (different fields AND-ed)."""
     c = objects.c
-    conds: list[ColumnElement[bool]] = [c.collection_id == collection_id]
-    if q.added_after is not None:
-        conds.append(c.date_added > q.added_after)
-    if q.ids:
-        conds.append(c.object_id.in_(q.ids))
-    if q.types:
-        conds.append(c.type.in_(q.types))
-    if q.spec_versions:
-        conds.append(c.spec_version.in_(q.spec_versions))
-    version_cond = _version_condition(q.versions)
+    conds: list[ColumnElement[bool]] = [c.collection_id == bindparam("cid")]
+    if shape.added_after:
+        conds.append(c.date_added > bindparam("added_after"))
+    if shape.ids:
+        conds.append(c.object_id.in_(bindparam("ids", expanding=True)))
+    if shape.types:
+        conds.append(c.type.in_(bindparam("types", expanding=True)))
+    if shape.spec_versions:
+        conds.append(c.spec_version.in_(bindparam("spec_versions", expanding=True)))
+    version_cond = _version_condition(shape)
     if version_cond is not None:
         conds.append(version_cond)
     return conds
+
+
+def matching(
+    conn: Connection, collection_id: str, q: TaxiiQuery, *columns: ColumnElement[object]
+) -> Sequence[Row[tuple[object, ...]]]:
+    """Every row matching the filters (no paging): for deletes, which touch one object's versions."""
+    stmt = select(*columns).where(*_conditions(_Shape.of(q)))
+    return conn.execute(stmt, _params(collection_id, q)).all()
+
+
+@lru_cache(maxsize=512)
+def _page_statement(shape: _Shape, after: bool, columns: tuple[str, ...]) -> Select[tuple[object, ...]]:
+    conds = _conditions(shape)
+    if after:
+        conds.append(objects.c.date_added > bindparam("after"))
+    # With an id filter the few matching rows are best found through the (collection, object id) index and
+    # sorted; `+ 0` stops SQLite from walking the date_added index over the whole collection instead.
+    order = objects.c.date_added + 0 if shape.ids else objects.c.date_added
+    cols = [objects.c[name] for name in columns]
+    return select(objects.c.date_added, *cols).where(and_(*conds)).order_by(order).limit(bindparam("limit"))
 
 
 @dataclass(frozen=True)
@@ -111,23 +172,24 @@ def page(
     q: TaxiiQuery,
     after: int | None,
     limit: int,
-    columns: Sequence[ColumnElement[object]],
+    columns: tuple[str, ...],
 ) -> Sequence[Row[tuple[object, ...]]]:
-    """Up to `limit` rows in date_added order, strictly after the cursor position `after`."""
-    conds = conditions(collection_id, q)
-    if after is not None:
-        conds.append(objects.c.date_added > after)
-    stmt = (
-        select(objects.c.date_added, *columns).where(and_(*conds)).order_by(objects.c.date_added).limit(limit)
-    )
-    return conn.execute(stmt).all()
+    """Up to `limit` rows (date_added first, then `columns`) in date_added order, strictly after the cursor
+    position `after`."""
+    stmt = _page_statement(_Shape.of(q), after is not None, columns)
+    params = _params(collection_id, q) | {"after": after, "limit": limit}
+    return conn.execute(stmt, params).all()
+
+
+_ANY_VERSION = (
+    select(objects.c.date_added)
+    .where(objects.c.collection_id == bindparam("cid"), objects.c.object_id == bindparam("oid"))
+    .limit(1)
+)
 
 
 def any_version(conn: Connection, collection_id: str, object_id: str) -> bool:
-    stmt = select(objects.c.date_added).where(
-        objects.c.collection_id == collection_id, objects.c.object_id == object_id
-    )
-    return conn.execute(stmt.limit(1)).first() is not None
+    return conn.execute(_ANY_VERSION, {"cid": collection_id, "oid": object_id}).first() is not None
 
 
 def delete_versions(conn: Connection, collection_id: str, date_addeds: Sequence[int]) -> None:

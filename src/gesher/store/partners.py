@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from gesher.store.db import dialect_insert
 from gesher.store.tables import api_tokens, grants, partners
@@ -73,22 +73,25 @@ def revoke_tokens(conn: Connection, partner_id: int, now: int) -> int:
     return int(conn.execute(stmt).rowcount)
 
 
-def owner_of_token(conn: Connection, token_hash: str) -> TokenOwner | None:
-    """The live (not revoked, not suspended) partner holding this token hash, with its grants."""
-    stmt = (
-        select(*_PARTNER_COLS, grants.c.collection_id, grants.c.can_read, grants.c.can_write)
-        .select_from(
-            api_tokens.join(partners, partners.c.id == api_tokens.c.partner_id).outerjoin(
-                grants, grants.c.partner_id == partners.c.id
-            )
-        )
-        .where(
-            api_tokens.c.token_hash == token_hash,
-            api_tokens.c.revoked_at.is_(None),
-            partners.c.suspended.is_(False),
+# Built once: this runs on every authenticated request.
+_OWNER_OF_TOKEN = (
+    select(*_PARTNER_COLS, grants.c.collection_id, grants.c.can_read, grants.c.can_write)
+    .select_from(
+        api_tokens.join(partners, partners.c.id == api_tokens.c.partner_id).outerjoin(
+            grants, grants.c.partner_id == partners.c.id
         )
     )
-    rows = conn.execute(stmt).all()
+    .where(
+        api_tokens.c.token_hash == bindparam("token_hash"),
+        api_tokens.c.revoked_at.is_(None),
+        partners.c.suspended.is_(False),
+    )
+)
+
+
+def owner_of_token(conn: Connection, token_hash: str) -> TokenOwner | None:
+    """The live (not revoked, not suspended) partner holding this token hash, with its grants."""
+    rows = conn.execute(_OWNER_OF_TOKEN, {"token_hash": token_hash}).all()
     if not rows:
         return None
     partner = PartnerRow(*rows[0][:6])
