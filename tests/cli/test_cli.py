@@ -11,6 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from gesher.cli.main import app
+from gesher.exchange.node import Node
+from gesher.partners.service import authenticate
+from gesher.settings import Settings
 from tests.factories import indicator
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "gesher" / "demo_data"
@@ -34,28 +37,44 @@ def test_collection_partner_grant_ingest_export(run, tmp_path: Path) -> None:  #
     token = json.loads(run("partner", "add", "bank", "--country", "nl", "--kind", "isac", "--json"))["token"]
     assert token.startswith("gsh_") and len(token) > 40
     run("partner", "grant", "bank", "spyware", "--read")
-    report = json.loads(run("ingest", str(DEMO / "amnesty_2024-12-16_serbia_novispy_novispy.json.gz"),
-                            "--collection", "spyware", "--json"))
+    report = json.loads(
+        run(
+            "ingest",
+            str(DEMO / "amnesty_2024-12-16_serbia_novispy_novispy.json.gz"),
+            "--collection",
+            "spyware",
+            "--json",
+        )
+    )
     assert report[0]["stored"] == 37 and report[0]["rejected"] == 0
     bundle = orjson.loads(run("export", "--collection", created["id"], "--partner", "bank"))
     original = json.loads(gzip.open(DEMO / "amnesty_2024-12-16_serbia_novispy_novispy.json.gz").read())
     assert bundle["type"] == "bundle" and bundle["id"].startswith("bundle--")
-    assert sorted(bundle["objects"], key=lambda o: o["id"]) == sorted(original["objects"], key=lambda o: o["id"])
+    assert sorted(bundle["objects"], key=lambda o: o["id"]) == sorted(
+        original["objects"], key=lambda o: o["id"]
+    )
 
 
-def test_export_as_partner_without_grant_is_empty_not_an_error(run) -> None:  # type: ignore[no-untyped-def]
+def test_export_as_partner_without_grant_fails_and_writes_nothing(run) -> None:  # type: ignore[no-untyped-def]
     run("collection", "add", "secret")
     run("partner", "add", "ngo", "--country", "DE", "--kind", "ngo")
     output = run("export", "--collection", "secret", "--partner", "ngo", ok=False)
-    assert "no collection" in output
+    assert "no collection" in output and "bundle" not in output
 
 
 def test_ingest_reports_rejected_objects_and_stores_the_rest(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run("collection", "add", "c")
     bad = indicator(pattern="[not a pattern")
     path = tmp_path / "mixed.json"
-    path.write_text(json.dumps({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
-                                "objects": [indicator(), bad]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "bundle",
+                "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+                "objects": [indicator(), bad],
+            }
+        )
+    )
     report = json.loads(run("ingest", str(path), "--collection", "c", "--json"))
     assert report[0]["stored"] == 1 and report[0]["failures"][0]["id"] == bad["id"]
 
@@ -63,7 +82,9 @@ def test_ingest_reports_rejected_objects_and_stores_the_rest(run, tmp_path: Path
 def test_malformed_file_is_rolled_back_whole(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run("collection", "add", "c")
     objs = [indicator() for _ in range(1500)]
-    text = json.dumps({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": objs})
+    text = json.dumps(
+        {"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": objs}
+    )
     path = tmp_path / "truncated.json"
     path.write_text(text[: len(text) - 500])  # valid objects first, then the file breaks
     run("ingest", str(path), "--collection", "c", ok=False)
@@ -74,8 +95,8 @@ def test_malformed_file_is_rolled_back_whole(run, tmp_path: Path) -> None:  # ty
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (("partner", "add", "x", "--country", "XX", "--kind", "isac"), "ISO 3166"),
-        (("partner", "add", "x", "--country", "GB", "--kind", "pirate"), "must be one of"),
+        (("partner", "add", "xx", "--country", "XX", "--kind", "isac"), "ISO 3166"),
+        (("partner", "add", "xx", "--country", "GB", "--kind", "pirate"), "must be one of"),
         (("partner", "add", "bad name!", "--country", "GB", "--kind", "isac"), "partner name"),
         (("partner", "grant", "nobody", "c"), "no partner"),
         (("ingest", "/nonexistent.json", "--collection", "c"), "no such file"),
@@ -88,21 +109,15 @@ def test_bad_input_gets_a_clear_error(run, args: tuple[str, ...], fragment: str)
     assert fragment in run(*args, ok=False)
 
 
-def test_revoked_token_stops_working(run, node_from_cli) -> None:  # type: ignore[no-untyped-def]
-    token = json.loads(run("partner", "add", "p", "--country", "GB", "--kind", "isac", "--json"))["token"]
-    from gesher.partners.service import authenticate
-
-    with node_from_cli().db.read() as conn:
-        assert authenticate(conn, token, "p") is not None
-    run("partner", "revoke-token", "p", "--reason", "test")
-    with node_from_cli().db.read() as conn:
-        assert authenticate(conn, token, "p") is None
-        assert authenticate(conn, token) is None
-
-
-@pytest.fixture
-def node_from_cli(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    from gesher.exchange.node import Node
-    from gesher.settings import Settings
-
-    return lambda: Node.open(Settings(data_dir=tmp_path, database_url=db_url))
+def test_revoked_token_stops_working(run, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    token = json.loads(run("partner", "add", "pp", "--country", "GB", "--kind", "isac", "--json"))["token"]
+    node = Node.open(Settings(data_dir=tmp_path, database_url=db_url))
+    try:
+        with node.db.read() as conn:
+            assert authenticate(conn, token, "pp") is not None
+        run("partner", "revoke-token", "pp", "--reason", "test")
+        with node.db.read() as conn:
+            assert authenticate(conn, token, "pp") is None
+            assert authenticate(conn, token) is None
+    finally:
+        node.db.dispose()

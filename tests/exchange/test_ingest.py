@@ -52,14 +52,16 @@ def test_every_version_is_kept_and_latest_follows_modified_not_arrival(world: Wo
     for version in (v1, v3, v2):  # v2 arrives last but is not the latest
         _ingest(world.node, world.intel.id, [version])
     assert _served(world.node, world.intel.id, TaxiiQuery()) == [v3]
-    assert _served(world.node, world.intel.id, TaxiiQuery(versions=Versions(latest=False, first=True))) == [v1]
+    assert _served(world.node, world.intel.id, TaxiiQuery(versions=Versions(latest=False, first=True))) == [
+        v1
+    ]
     every = _served(world.node, world.intel.id, TaxiiQuery(versions=Versions(every=True)))
     assert every == [v1, v3, v2]  # in date_added order
 
 
 def test_equal_timestamps_with_different_precision_are_one_version(world: World) -> None:
-    v = indicator(modified="2024-01-01T00:00:00Z", created="2024-01-01T00:00:00Z")
-    same = dict(v, modified="2024-01-01T00:00:00.000Z")
+    v = indicator(modified="2024-01-01T00:00:00.000Z", created="2024-01-01T00:00:00.000Z")
+    same = dict(v, modified="2024-01-01T00:00:00.000000Z")
     _ingest(world.node, world.intel.id, [v])
     result = _ingest(world.node, world.intel.id, [same])
     assert result.stored_count == 0 and len(result.failures) == 1

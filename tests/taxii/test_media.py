@@ -22,8 +22,15 @@ def test_accepts_taxii_21(accept: str) -> None:
 
 @pytest.mark.parametrize(
     "accept",
-    [None, "", "*/*", "application/json", "application/taxii+json;version=2.0",
-     "application/taxii+json;version=2.1;q=0", "application/stix+json;version=2.1"],
+    [
+        None,
+        "",
+        "*/*",
+        "application/json",
+        "application/taxii+json;version=2.0",
+        "application/taxii+json;version=2.1;q=0",
+        "application/stix+json;version=2.1",
+    ],
 )
 def test_refuses_anything_else(accept: str | None) -> None:
     with pytest.raises(NotAcceptable):

@@ -56,8 +56,22 @@ def test_hostile_values_get_precise_errors(params: dict[str, str], fragment: str
         parse_query(params)
 
 
-@given(st.dictionaries(st.sampled_from(["limit", "added_after", "match[id]", "match[type]", "match[version]",
-                                        "match[spec_version]", "next"]), st.text(max_size=300)))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "limit",
+                "added_after",
+                "match[id]",
+                "match[type]",
+                "match[version]",
+                "match[spec_version]",
+                "next",
+            ]
+        ),
+        st.text(max_size=300),
+    )
+)
 def test_any_input_parses_or_raises_invalid_request(params: dict[str, str]) -> None:
     try:
         parse_query(params)
@@ -66,8 +80,14 @@ def test_any_input_parses_or_raises_invalid_request(params: dict[str, str]) -> N
 
 
 def test_filter_digest_changes_with_every_filter() -> None:
-    variants = [{}, {"match[type]": "indicator"}, {"match[id]": ID}, {"match[version]": "all"},
-                {"added_after": "2020-01-01T00:00:00Z"}, {"match[spec_version]": "2.1"}]
+    variants = [
+        {},
+        {"match[type]": "indicator"},
+        {"match[id]": ID},
+        {"match[version]": "all"},
+        {"added_after": "2020-01-01T00:00:00Z"},
+        {"match[spec_version]": "2.1"},
+    ]
     digests = {parse_query(v).filter_digest_source() for v in variants}
     assert len(digests) == len(variants)
     assert parse_query({"limit": "5"}).filter_digest_source() == parse_query({}).filter_digest_source()

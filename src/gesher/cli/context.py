@@ -33,11 +33,22 @@ class CliState:
             self._node = Node.open(self.settings())
         return self._node
 
+    def use(self, node: Node) -> Node:
+        self.close()
+        self._node = node
+        return node
+
+    def close(self) -> None:
+        if self._node is not None:
+            self._node.db.dispose()
+            self._node = None
+
 
 def state(ctx: typer.Context) -> CliState:
     root = ctx.find_root()
     if not isinstance(root.obj, CliState):
         root.obj = CliState()
+        root.call_on_close(root.obj.close)
     return root.obj
 
 

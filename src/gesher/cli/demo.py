@@ -59,8 +59,7 @@ def demo(
 ) -> None:
     """Set up a demo exchange (idempotent; tokens are re-issued on every run) and serve it."""
     cli = state(ctx)
-    node = Node.init(cli.settings())
-    cli._node = node
+    node = cli.use(Node.init(cli.settings()))
     ids = _collections(node)
     for name, (_, prefix) in COLLECTIONS.items():
         if prefix:

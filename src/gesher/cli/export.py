@@ -7,11 +7,12 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import typer
 
 from gesher.cli.context import state
-from gesher.exchange.outbound import Outbound
+from gesher.exchange.outbound import Outbound, Page
 from gesher.partners.service import principal_by_name, require_collection
 from gesher.policy.principal import Principal
 from gesher.taxii.query import TaxiiQuery, Versions
@@ -42,21 +43,26 @@ def export(
 
 
 def bundle_chunks(out: Outbound, collection_id: str, query: TaxiiQuery) -> Iterator[bytes]:
+    """The bundle in pieces. The first page is read (and access decided) before anything is produced, so a
+    refused export writes nothing."""
+    page = out.objects(collection_id, query, None, PAGE)
+    return _chunks(out, collection_id, query, page)
+
+
+def _chunks(out: Outbound, collection_id: str, query: TaxiiQuery, page: Page) -> Iterator[bytes]:
     yield b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'","objects":['
-    after: int | None = None
     first = True
     while True:
-        page = out.objects(collection_id, query, after, PAGE)
         for _, body in page.rows:
             yield (b"" if first else b",") + bytes(body)  # type: ignore[call-overload]
             first = False
         if not page.more:
             break
-        after = page.last_added
+        page = out.objects(collection_id, query, page.last_added, PAGE)
     yield b"]}\n"
 
 
-def _write(chunks: Iterator[bytes], fp: typer.FileBinaryWrite | object) -> None:
+def _write(chunks: Iterator[bytes], fp: BinaryIO) -> None:
     for chunk in chunks:
-        fp.write(chunk)  # type: ignore[attr-defined]
-    fp.flush()  # type: ignore[attr-defined]
+        fp.write(chunk)
+    fp.flush()

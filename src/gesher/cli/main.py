@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from gesher.cli import collection, demo, export, ingest, partner, serve
 from gesher.cli.context import fail, out, state
 from gesher.errors import GesherError
 from gesher.exchange.node import Node
 
+
+class _Commands(TyperGroup):
+    """Turns every expected error of any command into its message and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except GesherError as exc:
+            fail(exc)
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="gesher",
     help="gesher: a sovereign cyber-cooperation exchange (STIX 2.1 over TAXII 2.1).",
     no_args_is_help=True,
@@ -42,16 +56,13 @@ def _global(
 @app.command("init")
 def init(ctx: typer.Context) -> None:
     """Create or upgrade the store (idempotent) and its cursor-signing key."""
-    settings = state(ctx).settings()
-    node = Node.init(settings)
+    cli = state(ctx)
+    node = cli.use(Node.init(cli.settings()))
     out.print(f"store ready at {node.db.engine.url.render_as_string(hide_password=True)}")
 
 
 def main() -> None:
-    try:
-        app()
-    except GesherError as exc:
-        fail(exc)
+    app()
 
 
 if __name__ == "__main__":

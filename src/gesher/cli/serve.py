@@ -42,7 +42,7 @@ def serve(
             f"refusing to serve plain HTTP on {host}: give --ssl-certfile and --ssl-keyfile, "
             "or --allow-insecure-http behind a TLS-terminating proxy"
         )
-    Node.open(settings).db.dispose()  # fail here, clearly, if the store is missing or not initialised
+    cli.use(Node.open(settings)).db.dispose()  # fail here, clearly, if the store is missing or uninitialised
     # Worker processes build their own app from the environment: hand them the resolved settings.
     for name, value in cli.overrides.items():
         os.environ[f"GESHER_{name.upper()}"] = str(value)

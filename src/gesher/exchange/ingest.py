@@ -200,18 +200,20 @@ def _flags(fresh: list[_Candidate], stored: dict[str, list[StoredVersion]]) -> d
 
 def _row(
     collection_id: str, c: _Candidate, added_by: int | None, changes: dict[int, tuple[bool, bool]]
-) -> dict[str, object]:
+) -> tuple[object, ...]:
+    """A new version, in the column order of store.tables.objects."""
     is_latest, is_first = changes[c.date_added]
-    return {
-        "collection_id": collection_id,
-        "date_added": c.date_added,
-        "object_id": c.object_id,
-        "type": c.obj["type"],
-        "version": c.key,
-        "version_text": c.version_text,
-        "spec_version": c.obj.get("spec_version", "2.1"),
-        "is_latest": is_latest,
-        "is_first": is_first,
-        "added_by": added_by,
-        "body": c.body,
-    }
+    spec_version = c.obj.get("spec_version", "2.1")
+    return (
+        collection_id,
+        c.date_added,
+        c.object_id,
+        c.obj["type"],
+        c.key,
+        c.version_text,
+        spec_version,
+        is_latest,
+        is_first,
+        added_by,
+        c.body,
+    )

@@ -10,7 +10,7 @@ from functools import lru_cache
 from sqlalchemy import Connection, Row, Select, and_, bindparam, delete, false, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from gesher.store.db import SQLITE_MAX_PARAMS, is_sqlite
+from gesher.store.db import SQLITE_MAX_PARAMS, bulk_insert, is_sqlite
 from gesher.store.tables import collections, objects
 from gesher.taxii.query import TaxiiQuery
 
@@ -148,9 +148,9 @@ def versions_of(
     return found
 
 
-def insert_versions(conn: Connection, rows: Sequence[dict[str, object]]) -> None:
-    if rows:
-        conn.execute(objects.insert(), list(rows))
+def insert_versions(conn: Connection, rows: Sequence[tuple[object, ...]]) -> None:
+    """New versions as tuples in the column order of the objects table."""
+    bulk_insert(conn, objects, rows)
 
 
 def set_flags(conn: Connection, collection_id: str, changes: Iterable[tuple[int, bool, bool]]) -> None:
