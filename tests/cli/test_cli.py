@@ -48,7 +48,9 @@ def test_collection_partner_grant_ingest_export(run, tmp_path: Path) -> None:  #
     )
     assert report[0]["stored"] == 37 and report[0]["rejected"] == 0
     bundle = orjson.loads(run("export", "--collection", created["id"], "--partner", "bank"))
-    original = json.loads(gzip.open(DEMO / "amnesty_2024-12-16_serbia_novispy_novispy.json.gz").read())
+    original = json.loads(
+        gzip.decompress((DEMO / "amnesty_2024-12-16_serbia_novispy_novispy.json.gz").read_bytes())
+    )
     assert bundle["type"] == "bundle" and bundle["id"].startswith("bundle--")
     assert sorted(bundle["objects"], key=lambda o: o["id"]) == sorted(
         original["objects"], key=lambda o: o["id"]
