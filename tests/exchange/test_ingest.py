@@ -11,7 +11,7 @@ from gesher.exchange.ingest import add_objects
 from gesher.exchange.node import Node
 from gesher.exchange.outbound import Outbound
 from gesher.policy.principal import Principal
-from gesher.store.tables import objects
+from gesher.store.tables import collections, objects
 from gesher.taxii.query import TaxiiQuery, Versions
 from tests.conftest import World
 from tests.factories import domain, indicator, malware
@@ -26,7 +26,8 @@ def _ingest(node: Node, collection_id: str, objs: list[object]) -> object:
 
 def _rows(node: Node, collection_id: str) -> list[dict[str, object]]:
     with node.db.read() as conn:
-        stmt = select(objects).where(objects.c.collection_id == collection_id).order_by(objects.c.date_added)
+        key = select(collections.c.key).where(collections.c.id == collection_id).scalar_subquery()
+        stmt = select(objects).where(objects.c.collection_key == key).order_by(objects.c.date_added)
         return [dict(r._mapping) for r in conn.execute(stmt)]
 
 

@@ -12,6 +12,7 @@ from itertools import islice
 import orjson
 from sqlalchemy import Connection
 
+from gesher.errors import NotFound
 from gesher.stix.timestamps import format_micros, now_micros, version_key
 from gesher.stix.validate import object_error
 from gesher.store import objects as store
@@ -86,11 +87,15 @@ def add_objects(
     added_by: int | None,
     keep_successes: bool = True,
 ) -> IngestResult:
+    locked = store.lock_collection(conn, collection_id)
+    if locked is None:
+        raise NotFound(f"no collection {collection_id!r}")
+    collection, last = locked
     result = IngestResult()
-    clock = _Clock(store.lock_collection(conn, collection_id))
+    clock = _Clock(last)
     for batch in _batches(iter(raw_objects)):
-        _add_batch(conn, collection_id, batch, added_by, clock, result, keep_successes)
-    store.set_last_date_added(conn, collection_id, clock.last)
+        _add_batch(conn, collection, batch, added_by, clock, result, keep_successes)
+    store.set_last_date_added(conn, collection, clock.last)
     return result
 
 
@@ -101,7 +106,7 @@ def _batches(items: Iterator[object]) -> Iterator[list[object]]:
 
 def _add_batch(
     conn: Connection,
-    collection_id: str,
+    collection: int,
     batch: list[object],
     added_by: int | None,
     clock: _Clock,
@@ -115,13 +120,12 @@ def _add_batch(
             result.failures.append(_failure(obj, outcome))
         else:
             candidates.append(outcome)
-    stored = store.versions_of(conn, collection_id, {c.object_id for c in candidates})
+    stored = store.versions_of(conn, collection, {c.object_id for c in candidates})
     fresh = _place(candidates, stored, clock, result, keep_successes)
     changes = _flags(fresh, stored)
-    store.insert_versions(conn, [_row(collection_id, c, added_by, changes) for c in fresh])
-    store.set_flags(
-        conn, collection_id, [(d, lat, fst) for d, (lat, fst) in changes.items() if d in _old(stored)]
-    )
+    store.insert_versions(conn, [_row(collection, c, added_by, changes) for c in fresh])
+    old = _old(stored)
+    store.set_flags(conn, collection, [(d, lat, fst) for d, (lat, fst) in changes.items() if d in old])
     result.stored_count += len(fresh)
 
 
@@ -199,13 +203,13 @@ def _flags(fresh: list[_Candidate], stored: dict[str, list[StoredVersion]]) -> d
 
 
 def _row(
-    collection_id: str, c: _Candidate, added_by: int | None, changes: dict[int, tuple[bool, bool]]
+    collection: int, c: _Candidate, added_by: int | None, changes: dict[int, tuple[bool, bool]]
 ) -> tuple[object, ...]:
     """A new version, in the column order of store.tables.objects."""
     is_latest, is_first = changes[c.date_added]
     spec_version = c.obj.get("spec_version", "2.1")
     return (
-        collection_id,
+        collection,
         c.date_added,
         c.object_id,
         c.obj["type"],

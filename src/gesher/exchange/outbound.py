@@ -57,14 +57,15 @@ class Outbound:
                 listed.append((c, decision))
         return listed
 
-    def _readable(self, collection_id: str) -> None:
-        _, decision = self.access(collection_id)
+    def _readable(self, collection_id: str) -> Collection:
+        found, decision = self.access(collection_id)
         if not decision.can_read:
             raise Forbidden("this collection is write-only for you")
+        return found
 
     def _page(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int, *cols: str) -> Page:
-        self._readable(collection_id)
-        rows = store.page(self.conn, collection_id, q, after, limit + 1, cols)
+        collection = self._readable(collection_id)
+        rows = store.page(self.conn, collection.key, q, after, limit + 1, cols)
         return Page(rows[:limit], len(rows) > limit)
 
     def objects(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
@@ -81,5 +82,4 @@ class Outbound:
 
     def object_exists(self, collection_id: str, object_id: str) -> bool:
         """Whether the caller may see any version of the object (for 404 versus an empty page)."""
-        self._readable(collection_id)
-        return store.any_version(self.conn, collection_id, object_id)
+        return store.any_version(self.conn, self._readable(collection_id).key, object_id)

@@ -21,16 +21,16 @@ def delete_object(
 ) -> int:
     """Delete the versions that match `q` (match[version] defaults to `last`, as everywhere in TAXII) and
     repair the first/last flags of what remains. Returns how many versions went."""
-    _, access = Outbound(conn, principal).access(collection_id)
-    matched = store.matching(conn, collection_id, q, t.c.date_added, t.c.added_by)
+    collection, access = Outbound(conn, principal).access(collection_id)
+    matched = store.matching(conn, collection.key, q, t.c.date_added, t.c.added_by)
     mine = principal.is_admin or all(row.added_by == principal.partner_id for row in matched)
     if not matched or (not access.can_read and not mine):
         # A write-only caller must not learn that someone else's object exists: same 404 as absent.
         raise NotFound(f"no matching version of {object_id!r} in this collection")
     if not (access.can_write and mine):
         raise Forbidden("you may delete only versions that you contributed to a collection you can write to")
-    store.delete_versions(conn, collection_id, [row.date_added for row in matched])
-    _repair_flags(conn, collection_id, object_id)
+    store.delete_versions(conn, collection.key, [row.date_added for row in matched])
+    _repair_flags(conn, collection.key, object_id)
     audit.record(
         conn,
         f"partner:{principal.name}",
@@ -42,15 +42,15 @@ def delete_object(
     return len(matched)
 
 
-def _repair_flags(conn: Connection, collection_id: str, object_id: str) -> None:
-    remaining = store.versions_of(conn, collection_id, [object_id]).get(object_id, [])
+def _repair_flags(conn: Connection, collection: int, object_id: str) -> None:
+    remaining = store.versions_of(conn, collection, [object_id]).get(object_id, [])
     if not remaining:
         return
     latest = max(v.version for v in remaining)
     first = min(v.version for v in remaining)
     store.set_flags(
         conn,
-        collection_id,
+        collection,
         [
             (v.date_added, v.version == latest, v.version == first)
             for v in remaining

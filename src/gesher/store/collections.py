@@ -11,22 +11,23 @@ from gesher.store.tables import collections
 
 @dataclass(frozen=True)
 class Collection:
+    key: int
     id: str
     name: str
     description: str | None
 
 
 def _from_row(row: object) -> Collection:
-    return Collection(row.id, row.name, row.description)  # type: ignore[attr-defined]
+    return Collection(row.key, row.id, row.name, row.description)  # type: ignore[attr-defined]
 
 
 def insert(conn: Connection, collection_id: str, name: str, description: str | None, now: int) -> Collection:
-    conn.execute(
+    result = conn.execute(
         collections.insert().values(
             id=collection_id, name=name, description=description, created_at=now, last_date_added=0
         )
     )
-    return Collection(collection_id, name, description)
+    return Collection(int(result.inserted_primary_key[0]), collection_id, name, description)
 
 
 _BY_ID = select(collections).where(collections.c.id == bindparam("cid"))

@@ -44,9 +44,9 @@ class _Shape:
         )
 
 
-def _params(collection_id: str, q: TaxiiQuery) -> dict[str, object]:
+def _params(collection: int, q: TaxiiQuery) -> dict[str, object]:
     return {
-        "cid": collection_id,
+        "cid": collection,
         "added_after": q.added_after,
         "ids": list(q.ids),
         "types": list(q.types),
@@ -72,7 +72,7 @@ def _version_condition(shape: _Shape) -> ColumnElement[bool] | None:
 def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     """The SQL form of a request's filters inside one collection (different fields AND-ed)."""
     c = objects.c
-    conds: list[ColumnElement[bool]] = [c.collection_id == bindparam("cid")]
+    conds: list[ColumnElement[bool]] = [c.collection_key == bindparam("cid")]
     if shape.added_after:
         conds.append(c.date_added > bindparam("added_after"))
     if shape.ids:
@@ -88,11 +88,11 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
 
 
 def matching(
-    conn: Connection, collection_id: str, q: TaxiiQuery, *columns: ColumnElement[object]
+    conn: Connection, collection: int, q: TaxiiQuery, *columns: ColumnElement[object]
 ) -> Sequence[Row[tuple[object, ...]]]:
     """Every row matching the filters (no paging): for deletes, which touch one object's versions."""
     stmt = select(*columns).where(*_conditions(_Shape.of(q)))
-    return conn.execute(stmt, _params(collection_id, q)).all()
+    return conn.execute(stmt, _params(collection, q)).all()
 
 
 @lru_cache(maxsize=512)
@@ -117,23 +117,24 @@ class StoredVersion:
     body: bytes
 
 
-def lock_collection(conn: Connection, collection_id: str) -> int:
-    """Take the collection's write lock and return its last date_added.
+def lock_collection(conn: Connection, collection_id: str) -> tuple[int, int] | None:
+    """Take the collection's write lock and return its (key, last date_added), or None if it is unknown.
 
     On PostgreSQL the row lock serialises writers of one collection until commit, so date_added order is
     commit order; SQLite's BEGIN IMMEDIATE already serialises all writers."""
-    stmt = select(collections.c.last_date_added).where(collections.c.id == collection_id)
+    stmt = select(collections.c.key, collections.c.last_date_added).where(collections.c.id == collection_id)
     if not is_sqlite(conn):
         stmt = stmt.with_for_update()
-    return int(conn.execute(stmt).scalar_one())
+    row = conn.execute(stmt).first()
+    return (int(row.key), int(row.last_date_added)) if row else None
 
 
-def set_last_date_added(conn: Connection, collection_id: str, value: int) -> None:
-    conn.execute(update(collections).where(collections.c.id == collection_id).values(last_date_added=value))
+def set_last_date_added(conn: Connection, collection: int, value: int) -> None:
+    conn.execute(update(collections).where(collections.c.key == collection).values(last_date_added=value))
 
 
 def versions_of(
-    conn: Connection, collection_id: str, object_ids: Iterable[str]
+    conn: Connection, collection: int, object_ids: Iterable[str]
 ) -> dict[str, list[StoredVersion]]:
     """Every stored version of the given objects in one collection, by object id."""
     found: dict[str, list[StoredVersion]] = {}
@@ -141,7 +142,7 @@ def versions_of(
     c = objects.c
     for start in range(0, len(ids), SQLITE_MAX_PARAMS):
         stmt = select(c.object_id, c.version, c.date_added, c.is_latest, c.is_first, c.body).where(
-            c.collection_id == collection_id, c.object_id.in_(ids[start : start + SQLITE_MAX_PARAMS])
+            c.collection_key == collection, c.object_id.in_(ids[start : start + SQLITE_MAX_PARAMS])
         )
         for row in conn.execute(stmt):
             found.setdefault(row.object_id, []).append(StoredVersion(*row))
@@ -153,14 +154,14 @@ def insert_versions(conn: Connection, rows: Sequence[tuple[object, ...]]) -> Non
     bulk_insert(conn, objects, rows)
 
 
-def set_flags(conn: Connection, collection_id: str, changes: Iterable[tuple[int, bool, bool]]) -> None:
+def set_flags(conn: Connection, collection: int, changes: Iterable[tuple[int, bool, bool]]) -> None:
     """(date_added, is_latest, is_first) for versions whose flags changed."""
     params = [{"k": d, "latest": lat, "first": fst} for d, lat, fst in changes]
     if not params:
         return
     stmt = (
         update(objects)
-        .where(objects.c.collection_id == collection_id, objects.c.date_added == bindparam("k"))
+        .where(objects.c.collection_key == collection, objects.c.date_added == bindparam("k"))
         .values(is_latest=bindparam("latest"), is_first=bindparam("first"))
     )
     conn.execute(stmt, params)
@@ -168,7 +169,7 @@ def set_flags(conn: Connection, collection_id: str, changes: Iterable[tuple[int,
 
 def page(
     conn: Connection,
-    collection_id: str,
+    collection: int,
     q: TaxiiQuery,
     after: int | None,
     limit: int,
@@ -177,24 +178,24 @@ def page(
     """Up to `limit` rows (date_added first, then `columns`) in date_added order, strictly after the cursor
     position `after`."""
     stmt = _page_statement(_Shape.of(q), after is not None, columns)
-    params = _params(collection_id, q) | {"after": after, "limit": limit}
+    params = _params(collection, q) | {"after": after, "limit": limit}
     return conn.execute(stmt, params).all()
 
 
 _ANY_VERSION = (
     select(objects.c.date_added)
-    .where(objects.c.collection_id == bindparam("cid"), objects.c.object_id == bindparam("oid"))
+    .where(objects.c.collection_key == bindparam("cid"), objects.c.object_id == bindparam("oid"))
     .limit(1)
 )
 
 
-def any_version(conn: Connection, collection_id: str, object_id: str) -> bool:
-    return conn.execute(_ANY_VERSION, {"cid": collection_id, "oid": object_id}).first() is not None
+def any_version(conn: Connection, collection: int, object_id: str) -> bool:
+    return conn.execute(_ANY_VERSION, {"cid": collection, "oid": object_id}).first() is not None
 
 
-def delete_versions(conn: Connection, collection_id: str, date_addeds: Sequence[int]) -> None:
+def delete_versions(conn: Connection, collection: int, date_addeds: Sequence[int]) -> None:
     for start in range(0, len(date_addeds), SQLITE_MAX_PARAMS):
         chunk = date_addeds[start : start + SQLITE_MAX_PARAMS]
         conn.execute(
-            delete(objects).where(objects.c.collection_id == collection_id, objects.c.date_added.in_(chunk))
+            delete(objects).where(objects.c.collection_key == collection, objects.c.date_added.in_(chunk))
         )

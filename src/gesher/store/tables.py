@@ -39,7 +39,10 @@ meta = Table(
 collections = Table(
     "collections",
     metadata,
-    Column("id", String(36), primary_key=True),
+    # `key` is internal and compact (it is repeated in every stored version and its indexes); `id` is the
+    # public TAXII collection id.
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("description", Text, nullable=True),
     Column("created_at", BigInteger, nullable=False),
@@ -86,7 +89,7 @@ grants = Table(
 objects = Table(
     "stix_objects",
     metadata,
-    Column("collection_id", String(36), ForeignKey("collections.id"), nullable=False),
+    Column("collection_key", Integer, ForeignKey("collections.key"), nullable=False),
     Column("date_added", BigInteger, nullable=False),
     Column("object_id", String(300), nullable=False),
     Column("type", String(250), nullable=False),
@@ -98,9 +101,9 @@ objects = Table(
     Column("is_first", Boolean, nullable=False),
     Column("added_by", Integer, ForeignKey("partners.id"), nullable=True),
     Column("body", LargeBinary, nullable=False),
-    PrimaryKeyConstraint("collection_id", "date_added"),
-    UniqueConstraint("collection_id", "object_id", "version"),
-    Index(None, "collection_id", "type", "date_added"),
+    PrimaryKeyConstraint("collection_key", "date_added"),
+    UniqueConstraint("collection_key", "object_id", "version"),
+    Index(None, "collection_key", "type", "date_added"),
 )
 
 statuses = Table(
