@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     max_content_length: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes (TAXII 413 above)."
     )
+    max_objects_per_request: int = Field(
+        10_000, ge=1, description="Most objects one POST envelope may hold (bounds the status resource too)."
+    )
     default_page_size: int = Field(1000, ge=1, description="Page size when a client sends no limit.")
     max_page_size: int = Field(1000, ge=1, description="Largest page served, whatever limit asks for.")
     cursor_ttl_seconds: int = Field(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -73,10 +75,8 @@ def test_hostile_values_get_precise_errors(params: dict[str, str], fragment: str
     )
 )
 def test_any_input_parses_or_raises_invalid_request(params: dict[str, str]) -> None:
-    try:
+    with contextlib.suppress(InvalidRequest):
         parse_query(params)
-    except InvalidRequest:
-        pass
 
 
 def test_filter_digest_changes_with_every_filter() -> None:

@@ -10,7 +10,7 @@ from gesher.errors import InvalidRequest, PayloadTooLarge
 async def read_limited_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise InvalidRequest("Content-Length is not a number")
         if int(declared) > limit:
             raise PayloadTooLarge(f"the body is {declared} bytes; this API root accepts at most {limit}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gesher.api.auth import principal_from_header
 from gesher.api.body import read_limited_body
-from gesher.errors import Forbidden, InvalidRequest, NotFound
+from gesher.errors import Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from gesher.exchange import removal
 from gesher.exchange.ingest import add_objects
 from gesher.exchange.node import Node
@@ -26,12 +28,14 @@ from gesher.exchange.outbound import Outbound, Page
 from gesher.policy.principal import Principal
 from gesher.stix.constants import TAXII_MEDIA_TYPE
 from gesher.stix.timestamps import format_micros, now_micros
-from gesher.store import statuses
+from gesher.store import audit, statuses
 from gesher.store.statuses import StatusRow
 from gesher.taxii import resources
 from gesher.taxii.cursor import CursorScope
 from gesher.taxii.media import require_taxii_accept, require_taxii_content_type
-from gesher.taxii.query import TaxiiQuery, Versions, parse_query
+from gesher.taxii.query import TaxiiQuery, Versions, is_stix_id, is_uuid, parse_query
+
+_LONG_DIGITS = re.compile(rb"[0-9]{19,}")  # -2**63 - 1 already has 19 digits
 
 
 def _json(
@@ -135,7 +139,7 @@ def taxii_router(node: Node) -> APIRouter:
     @reads
     def get_status(request: Request, status_id: str) -> Response:
         with caller(request) as (conn, principal):
-            found = statuses.by_id(conn, status_id) if len(status_id) <= 64 else None
+            found = statuses.by_id(conn, status_id) if is_uuid(status_id) else None
         if found is None or not (principal.is_admin or found.partner_id == principal.partner_id):
             raise NotFound(f"no status {status_id[:64]!r}")
         return _json(_status_resource(found))
@@ -187,19 +191,25 @@ def taxii_router(node: Node) -> APIRouter:
         f"{root}/collections/{{collection_id}}/objects/", status_code=202, summary="Add objects (5.5)"
     )
     async def add(request: Request, collection_id: str) -> Response:
-        require_taxii_accept(request.headers.get("accept"))
+        # Identify the caller before reading a byte of the body: strangers get 401, not a buffered upload.
+        await reads(writable)(request, collection_id)
         require_taxii_content_type(request.headers.get("content-type"))
         body = await read_limited_body(request, settings.max_content_length)
         return await run_in_threadpool(_add_objects, request, collection_id, body)
 
+    def writable(request: Request, collection_id: str) -> Response:
+        with caller(request) as (conn, principal):
+            _writable_access(conn, principal, collection_id)
+        return Response()
+
     def _add_objects(request: Request, collection_id: str, body: bytes) -> Response:
-        envelope_objects = _envelope_objects(body)
+        envelope_objects = _envelope_objects(body, settings.max_objects_per_request)
         with caller(request, write=True) as (conn, principal):
-            _, access = Outbound(conn, principal).access(collection_id)
-            if not access.can_write:
-                raise Forbidden("this collection is read-only for you")
+            can_read = _writable_access(conn, principal, collection_id)
             requested = now_micros()
-            result = add_objects(conn, collection_id, envelope_objects, principal.partner_id)
+            result = add_objects(
+                conn, collection_id, envelope_objects, principal.partner_id, reveal_existing=can_read
+            )
             status = StatusRow(
                 id=str(uuid.uuid4()),
                 collection_id=collection_id,
@@ -212,12 +222,20 @@ def taxii_router(node: Node) -> APIRouter:
                 details={"successes": result.successes, "failures": result.failures},  # type: ignore[dict-item]
             )
             statuses.insert(conn, status)
+            if result.withheld:
+                audit.record(
+                    conn,
+                    f"partner:{principal.name}",
+                    "ingest.conflict_withheld",
+                    f"collection:{collection_id}",
+                    objects=result.withheld,
+                )
         return _json(_status_resource(status), status=202)
 
     @router.get(f"{root}/collections/{{collection_id}}/objects/{{object_id}}/", summary="An object (5.6)")
     @reads
     def get_object(request: Request, collection_id: str, object_id: str) -> Response:
-        q = dataclasses.replace(parse_query(_params(request)), ids=(object_id,), types=())
+        q = dataclasses.replace(parse_query(_params(request)), ids=(_object_id(object_id),), types=())
         fetch = _objects_fetch(collection_id)
         return paged(
             request, f"object:{object_id}", collection_id, q, fetch, _objects_render, must_exist=object_id
@@ -225,7 +243,7 @@ def taxii_router(node: Node) -> APIRouter:
 
     @router.delete(f"{root}/collections/{{collection_id}}/objects/{{object_id}}/", summary="Delete (5.7)")
     def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
-        q = dataclasses.replace(parse_query(_params(request)), ids=(object_id,), types=())
+        q = dataclasses.replace(parse_query(_params(request)), ids=(_object_id(object_id),), types=())
         with caller(request, write=True) as (conn, principal):
             removal.delete_object(conn, principal, collection_id, object_id, q)
         return Response(status_code=200)
@@ -237,7 +255,7 @@ def taxii_router(node: Node) -> APIRouter:
     def get_versions(request: Request, collection_id: str, object_id: str) -> Response:
         q = dataclasses.replace(
             parse_query(_params(request)),
-            ids=(object_id,),
+            ids=(_object_id(object_id),),
             types=(),
             versions=Versions(latest=False, every=True),
         )
@@ -253,6 +271,13 @@ def taxii_router(node: Node) -> APIRouter:
     return router
 
 
+def _object_id(value: str) -> str:
+    """A path's object id; a malformed one cannot exist (404, the same whatever the collection)."""
+    if not is_stix_id(value):
+        raise NotFound(f"no object {value[:300]!r} in this collection")
+    return value
+
+
 def _objects_fetch(collection_id: str) -> Callable[[Outbound, TaxiiQuery, int | None, int], Page]:
     return lambda out, q, after, limit: out.objects(collection_id, q, after, limit)
 
@@ -261,15 +286,40 @@ def _objects_render(page: Page, next_token: str | None) -> bytes:
     return resources.envelope([bytes(body) for _, body in page.rows], page.more, next_token)  # type: ignore[call-overload]
 
 
-def _envelope_objects(body: bytes) -> list[object]:
+def _writable_access(conn: Connection, principal: Principal, collection_id: str) -> bool:
+    """Refuse callers that may not write; return whether the caller may also read the collection."""
+    _, access = Outbound(conn, principal).access(collection_id)
+    if not access.can_write:
+        raise Forbidden("this collection is read-only for you")
+    return access.can_read
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_json(body: bytes) -> object:
+    """orjson, except for bodies with integers of 19+ digits: orjson turns those beyond 64 bits into floats,
+    silently changing the data, so such bodies go through the exact (slower) standard parser instead."""
+    if _LONG_DIGITS.search(body) is None:
+        return orjson.loads(body)
+    return json.loads(body, parse_constant=_reject_constant)
+
+
+def _envelope_objects(body: bytes, max_objects: int) -> list[object]:
     try:
-        envelope = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        envelope = _parse_json(body)
+    except (orjson.JSONDecodeError, ValueError, RecursionError) as exc:
         raise InvalidRequest(f"the body is not valid JSON: {exc}") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise InvalidRequest("the body must be a TAXII envelope: an object with an `objects` list")
     if not envelope["objects"]:
         raise InvalidRequest("the envelope's `objects` list is empty")
+    if len(envelope["objects"]) > max_objects:
+        count = len(envelope["objects"])
+        raise PayloadTooLarge(
+            f"the envelope holds {count} objects; this API root takes at most {max_objects}"
+        )
     return list(envelope["objects"])
 
 

@@ -29,10 +29,18 @@ class IngestResult:
     failures: list[dict[str, str]] = field(default_factory=list)
     success_count: int = 0
     stored_count: int = 0
+    # Conflicting copies refused without telling a caller that may not read the collection (for the audit).
+    withheld: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def total_count(self) -> int:
         return self.success_count + len(self.failures)
+
+
+@dataclass(frozen=True)
+class _Report:
+    keep_successes: bool
+    reveal_existing: bool
 
 
 @dataclass
@@ -43,6 +51,11 @@ class _Candidate:
     version_text: str | None
     key: str | None = None
     date_added: int = 0
+
+    @property
+    def unversioned(self) -> bool:
+        """SCOs carry neither modified nor created; STIX does not version them."""
+        return "modified" not in self.obj and "created" not in self.obj
 
 
 def _failure(obj: object, message: str) -> dict[str, str]:
@@ -86,7 +99,11 @@ def add_objects(
     raw_objects: Iterable[object],
     added_by: int | None,
     keep_successes: bool = True,
+    reveal_existing: bool = True,
 ) -> IngestResult:
+    """Add objects to a collection. With `reveal_existing=False` (a caller that may not read the collection)
+    the outcome never depends on what is already stored: a conflicting copy of a stored version is refused
+    but reported like any success, and recorded in `withheld`; otherwise it is a failure with its reason."""
     locked = store.lock_collection(conn, collection_id)
     if locked is None:
         raise NotFound(f"no collection {collection_id!r}")
@@ -94,7 +111,7 @@ def add_objects(
     result = IngestResult()
     clock = _Clock(last)
     for batch in _batches(iter(raw_objects)):
-        _add_batch(conn, collection, batch, added_by, clock, result, keep_successes)
+        _add_batch(conn, collection, batch, added_by, clock, result, _Report(keep_successes, reveal_existing))
     store.set_last_date_added(conn, collection, clock.last)
     return result
 
@@ -111,7 +128,7 @@ def _add_batch(
     added_by: int | None,
     clock: _Clock,
     result: IngestResult,
-    keep_successes: bool,
+    report: _Report,
 ) -> None:
     candidates: list[_Candidate] = []
     for obj in batch:
@@ -121,7 +138,7 @@ def _add_batch(
         else:
             candidates.append(outcome)
     stored = store.versions_of(conn, collection, {c.object_id for c in candidates})
-    fresh = _place(candidates, stored, clock, result, keep_successes)
+    fresh = _place(candidates, stored, clock, result, report)
     changes = _flags(fresh, stored)
     store.insert_versions(conn, [_row(collection, c, added_by, changes) for c in fresh])
     old = _old(stored)
@@ -134,7 +151,7 @@ def _place(
     stored: dict[str, list[StoredVersion]],
     clock: _Clock,
     result: IngestResult,
-    keep_successes: bool,
+    report: _Report,
 ) -> list[_Candidate]:
     """Decide which candidates are new versions; duplicates of what is stored are successes that change
     nothing, and a different object under an existing id and version is refused."""
@@ -145,7 +162,7 @@ def _place(
         known = stored.get(c.object_id, [])
         if c.version_text is None:  # SCOs are not versioned: the first copy stands
             if known or c.object_id in seen_ids:
-                _succeed(result, c, keep_successes)
+                _succeed(result, c, report)
                 continue
             c.date_added = clock.next()
             c.version_text = format_micros(c.date_added)
@@ -154,26 +171,29 @@ def _place(
         if previous is not None:
             same = (orjson.loads(previous) if isinstance(previous, bytes) else previous) == c.obj
             if not same:
-                result.failures.append(
-                    _failure(c.obj, "a different object with this id and version is already stored")
-                )
+                conflict = _failure(c.obj, "a different object with this id and version is already stored")
+                if report.reveal_existing:
+                    result.failures.append(conflict)
+                else:
+                    result.withheld.append(conflict)
+                    _succeed(result, c, report)
                 continue
-            _succeed(result, c, keep_successes)
+            _succeed(result, c, report)
             continue
         c.date_added = c.date_added or clock.next()
         seen[(c.object_id, c.key)] = c.obj
         seen_ids.add(c.object_id)
         fresh.append(c)
-        _succeed(result, c, keep_successes)
+        _succeed(result, c, report)
     return fresh
 
 
-def _succeed(result: IngestResult, c: _Candidate, keep: bool) -> None:
+def _succeed(result: IngestResult, c: _Candidate, report: _Report) -> None:
     result.success_count += 1
-    if keep:
+    if report.keep_successes:
         entry = {"id": c.object_id}
-        if c.version_text is not None:
-            entry["version"] = c.version_text
+        if not c.unversioned:  # an SCO's version would tell whether someone stored it before
+            entry["version"] = str(c.version_text)
         result.successes.append(entry)
 
 

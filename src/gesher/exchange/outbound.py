@@ -19,7 +19,7 @@ from gesher.policy.principal import Principal
 from gesher.store import collections as collection_store
 from gesher.store import objects as store
 from gesher.store.collections import Collection
-from gesher.taxii.query import TaxiiQuery
+from gesher.taxii.query import TaxiiQuery, is_stix_id, is_uuid
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class Outbound:
     def access(self, collection_id: str) -> tuple[Collection, CollectionAccess]:
         """The collection and the caller's access; NotFound when the caller may not know it exists."""
         decision = collection_access(self.principal, collection_id)
-        found = collection_store.by_id(self.conn, collection_id) if decision.visible else None
+        visible = decision.visible and is_uuid(collection_id)
+        found = collection_store.by_id(self.conn, collection_id) if visible else None
         if found is None:
             raise NotFound(f"no collection {collection_id!r}")
         return found, decision
@@ -82,4 +83,5 @@ class Outbound:
 
     def object_exists(self, collection_id: str, object_id: str) -> bool:
         """Whether the caller may see any version of the object (for 404 versus an empty page)."""
-        return store.any_version(self.conn, self._readable(collection_id).key, object_id)
+        collection = self._readable(collection_id)
+        return is_stix_id(object_id) and store.any_version(self.conn, collection.key, object_id)

@@ -95,7 +95,7 @@ objects = Table(
     Column("type", String(250), nullable=False),
     # `version` is the fixed-width key (stix.timestamps.version_key); `version_text` the object's own string.
     Column("version", String(30), nullable=False),
-    Column("version_text", String(64), nullable=False),
+    Column("version_text", Text, nullable=False),  # STIX allows any number of fractional digits
     Column("spec_version", String(10), nullable=False),
     Column("is_latest", Boolean, nullable=False),
     Column("is_first", Boolean, nullable=False),

@@ -10,11 +10,12 @@ from gesher.errors import InvalidRequest
 from gesher.stix.timestamps import is_timestamp, to_micros, version_key
 
 MAX_MATCH_VALUES = 100
-_ID = re.compile(
-    r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-)
-_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
-_SPEC_VERSION = re.compile(r"^\d\.\d$")
+# Used with fullmatch: `$` would also accept a trailing newline.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,248}[a-z0-9]--" + _UUID.pattern)
+_TYPE = re.compile(r"[a-z0-9][a-z0-9-]{1,248}[a-z0-9]")
+_SPEC_VERSION = re.compile(r"[0-9]\.[0-9]")
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also accepts '²', which int() refuses
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def _values(params: Mapping[str, str], name: str) -> list[str]:
 def _checked(params: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
     values = _values(params, name)
     for value in values:
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise InvalidRequest(f"{name}: {value[:100]!r} is not a valid {what}")
     return tuple(dict.fromkeys(values))
 
@@ -87,7 +88,7 @@ def _limit(params: Mapping[str, str]) -> int | None:
     raw = params.get("limit")
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+    if not _DIGITS.fullmatch(raw) or int(raw) < 1:
         raise InvalidRequest(f"limit must be a positive integer (got {raw[:30]!r})")
     return int(raw)
 
@@ -99,6 +100,16 @@ def _added_after(params: Mapping[str, str]) -> int | None:
     if not is_timestamp(raw):
         raise InvalidRequest(f"added_after: {raw[:100]!r} is not a timestamp like 2024-01-31T12:00:00.000Z")
     return to_micros(raw)
+
+
+def is_uuid(value: str) -> bool:
+    """Collection and status ids are lower-case UUIDs; anything else cannot exist (and must never reach SQL:
+    PostgreSQL refuses NUL bytes in text)."""
+    return _UUID.fullmatch(value) is not None
+
+
+def is_stix_id(value: str) -> bool:
+    return _ID.fullmatch(value) is not None
 
 
 def parse_query(params: Mapping[str, str]) -> TaxiiQuery:

@@ -96,7 +96,7 @@ def upgrade() -> None:
         sa.Column("object_id", sa.String(length=300), nullable=False),
         sa.Column("type", sa.String(length=250), nullable=False),
         sa.Column("version", sa.String(length=30), nullable=False),
-        sa.Column("version_text", sa.String(length=64), nullable=False),
+        sa.Column("version_text", sa.Text(), nullable=False),
         sa.Column("spec_version", sa.String(length=10), nullable=False),
         sa.Column("is_latest", sa.Boolean(), nullable=False),
         sa.Column("is_first", sa.Boolean(), nullable=False),
