@@ -7,7 +7,9 @@ import uuid
 T0 = "2024-01-01T00:00:00.000Z"
 
 
-def indicator(value: str = "evil.example", modified: str = T0, created: str = T0, **extra: object) -> dict[str, object]:
+def indicator(
+    value: str = "evil.example", modified: str = T0, created: str = T0, **extra: object
+) -> dict[str, object]:
     obj: dict[str, object] = {
         "type": "indicator",
         "spec_version": "2.1",
@@ -38,8 +40,12 @@ def malware(**extra: object) -> dict[str, object]:
 
 
 def domain(value: str = "evil.example") -> dict[str, object]:
-    return {"type": "domain-name", "spec_version": "2.1", "id": f"domain-name--{uuid.uuid5(uuid.NAMESPACE_DNS, value)}",
-            "value": value}
+    return {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": f"domain-name--{uuid.uuid5(uuid.NAMESPACE_DNS, value)}",
+        "value": value,
+    }
 
 
 def envelope(*objects: dict[str, object]) -> dict[str, object]:
