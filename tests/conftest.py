@@ -3,8 +3,6 @@ PostgreSQL (pgserver), each test on a fresh, fully migrated database. `--db sqli
 
 from __future__ import annotations
 
-import itertools
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,10 +19,10 @@ from gesher.partners import service
 from gesher.settings import Settings
 from gesher.store.db import Database
 from gesher.store.migrate import upgrade
+from tests.databases import TEMPLATE, fresh_postgres_database, sqlalchemy_uri
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TAXII = "application/taxii+json;version=2.1"
-_counter = itertools.count()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,8 +45,8 @@ def pg_base_uri() -> Iterator[str]:
     server = pgserver.get_server(folder, cleanup_mode="stop")
     uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/tmp/...
     with psycopg.connect(uri, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE gesher_template")
-    template = Database(_sqlalchemy_uri(uri, "gesher_template"))
+        conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    template = Database(sqlalchemy_uri(uri, TEMPLATE))
     upgrade(template)
     template.dispose()
     yield uri
@@ -56,24 +54,13 @@ def pg_base_uri() -> Iterator[str]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _sqlalchemy_uri(uri: str, dbname: str) -> str:
-    head, _, query = uri.partition("?")
-    base = head.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"{base}/{dbname}?{query}"
-
-
 @pytest.fixture
 def db_url(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     if db_kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'gesher.db'}"
         return
-    base = request.getfixturevalue("pg_base_uri")
-    name = f"t_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE gesher_template")
-    yield _sqlalchemy_uri(base, name)
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_postgres_database(request.getfixturevalue("pg_base_uri"), "t") as url:
+        yield url
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from gesher.store import partners as partner_store
 from gesher.taxii.cursor import CursorCodec, CursorScope
 from gesher.taxii.query import parse_query
 from tests.conftest import TAXII, World
+from tests.factories import indicator
 
 ROOT = "/taxii2/gesher"
 T1, T2, T3 = "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-01T00:00:00.000Z"
@@ -32,22 +33,6 @@ SMALL_LIMIT = 4096
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-
-
-def indicator(value: str = "evil.example", modified: str = T1, **extra: object) -> dict[str, object]:
-    obj: dict[str, object] = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": T1,
-        "modified": modified,
-        "name": f"domain {value}",
-        "pattern": f"[domain-name:value = '{value}']",
-        "pattern_type": "stix",
-        "valid_from": T1,
-    }
-    obj.update(extra)
-    return obj
 
 
 def domain(value: str) -> dict[str, object]:

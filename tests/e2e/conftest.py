@@ -7,8 +7,6 @@ on PostgreSQL, a fresh file on SQLite)."""
 
 from __future__ import annotations
 
-import itertools
-import os
 import socket
 import subprocess
 import sys
@@ -18,13 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil  # installed with pgserver, the test-only PostgreSQL
-import psycopg
 import pytest
 import requests
 
-from tests.conftest import _sqlalchemy_uri
+from tests.databases import fresh_postgres_database
 
-_counter = itertools.count()
 START_TIMEOUT = 60.0
 
 
@@ -35,13 +31,8 @@ def e2e_db_url(
     if db_kind == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('e2e-sqlite') / 'gesher.db'}"
         return
-    base = request.getfixturevalue("pg_base_uri")
-    name = f"e2e_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE gesher_template")
-    yield _sqlalchemy_uri(base, name)
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_postgres_database(request.getfixturevalue("pg_base_uri"), "e2e") as url:
+        yield url
 
 
 class Gesher:

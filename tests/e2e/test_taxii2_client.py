@@ -30,6 +30,7 @@ from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 from tests.conftest import TAXII
 from tests.e2e.conftest import Gesher, served
 from tests.e2e.stix_check import errors_of
+from tests.factories import indicator
 
 pytestmark = pytest.mark.e2e
 
@@ -136,22 +137,6 @@ def _all_pages(
     return [
         o for page in as_pages(fetch, per_request=per_request, **filters) for o in page.get("objects", [])
     ]
-
-
-def indicator(value: str, modified: str = T1, **extra: object) -> dict[str, object]:
-    obj: dict[str, object] = {
-        "type": "indicator",
-        "spec_version": "2.1",
-        "id": f"indicator--{uuid.uuid4()}",
-        "created": T1,
-        "modified": modified,
-        "name": value,
-        "pattern": f"[domain-name:value = '{value}']",
-        "pattern_type": "stix",
-        "valid_from": T1,
-    }
-    obj.update(extra)
-    return obj
 
 
 # --- the CLI ---------------------------------------------------------------------------------------------
