@@ -26,7 +26,7 @@ from gesher.exchange.ingest import add_objects
 from gesher.exchange.node import Node
 from gesher.exchange.outbound import Outbound, Page
 from gesher.policy.principal import Principal
-from gesher.stix.constants import TAXII_MEDIA_TYPE
+from gesher.stix.constants import TAXII_MEDIA_TYPE, stix_media_type
 from gesher.stix.timestamps import format_micros, now_micros
 from gesher.store import audit, statuses
 from gesher.store.statuses import StatusRow
@@ -166,7 +166,7 @@ def taxii_router(node: Node) -> APIRouter:
     def get_manifest(request: Request, collection_id: str) -> Response:
         def render(page: Page, next_token: str | None) -> bytes:
             records = [
-                {"id": oid, "date_added": format_micros(d), "version": v, "spec_version": sv}  # type: ignore[arg-type]
+                {"id": oid, "date_added": format_micros(d), "version": v, "media_type": stix_media_type(sv)}  # type: ignore[arg-type]
                 for d, oid, v, sv in page.rows
             ]
             return resources.manifest(records, page.more, next_token)

@@ -15,3 +15,8 @@ TLP2_GREEN: Final = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 TLP2_AMBER: Final = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 TLP2_AMBER_STRICT: Final = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
 TLP2_RED: Final = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+
+
+def stix_media_type(spec_version: str) -> str:
+    """The media type of a STIX object of this spec version (TAXII 2.1 manifest records carry it)."""
+    return f"application/stix+json;version={spec_version}"

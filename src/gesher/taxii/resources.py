@@ -24,7 +24,7 @@ def manifest(records: Sequence[dict[str, object]], more: bool, next_token: str |
     if next_token:
         resource["next"] = next_token
     if records:
-        resource["objects"] = [dict(r, media_type=STIX_MEDIA_TYPE) for r in records]
+        resource["objects"] = list(records)
     return orjson.dumps(resource)
 
 
