@@ -38,7 +38,7 @@ def version_key(value: str) -> str:
     `2020-01-01T00:00:00Z` and `2020-01-01T00:00:00.000Z` are the same version and ordering is exact to
     the nanosecond. Digits past the ninth are beyond any clock and are cut. Built from the string, not a
     datetime: it runs once per ingested object."""
-    if parse_timestamp(value) is None:
+    if timestamp_order_key(value) is None:
         raise ValueError(f"not a STIX timestamp: {value!r}")
     return value[:19] + "." + (value[20:-1] + "000000000")[:9] + "Z"
 
