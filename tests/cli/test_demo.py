@@ -53,6 +53,7 @@ def test_demo_loads_everything_and_rerunning_rotates_tokens(db_url: str, tmp_pat
     second_output = _demo(db_url, tmp_path)
     second = _tokens(second_output)
     assert "curl" in second_output and "taxii2client" in second_output
+    assert "&match[type]=indicator'" in second_output  # printed as pasted, not eaten as markup
     node = Node.open(Settings(data_dir=tmp_path, database_url=db_url))
     try:
         with node.db.read() as conn:

@@ -116,17 +116,19 @@ def _explain(tokens: dict[str, str], ids: dict[str, str], host: str, port: int) 
             title="demo partners and their tokens (shown once)",
         )
     )
+    # Plain text: these are commands to paste, and `match[type]` must not be read as Rich markup.
     out.print(
-        "[bold]curl[/] (first 2 spyware indicators as allied-cert):\n"
+        "curl (first 2 spyware indicators as allied-cert):\n"
         f"  curl -s -u allied-cert:{token} -H 'Accept: application/taxii+json;version=2.1' \\\n"
         f"    '{base}/taxii2/gesher/collections/{spyware}/objects/?limit=2&match[type]=indicator'\n\n"
-        "[bold]taxii2-client[/] (pip install taxii2-client):\n"
+        "taxii2-client (pip install taxii2-client):\n"
         "  from taxii2client.v21 import Server, as_pages\n"
         f"  server = Server('{base}/taxii2/', user='allied-cert', password='{token}')\n"
-        "  collection = server.api_roots[0].collections[0]\n"
-        "  for page in as_pages(collection.get_objects, per_request=1000):\n"
-        "      print(len(page.get('objects', [])))\n\n"
+        "  for collection in server.api_roots[0].collections:\n"
+        "      for page in as_pages(collection.get_objects, per_request=1000):\n"
+        "          print(collection.title, len(page.get('objects', [])))\n\n"
         f"OpenAPI docs: {base}/docs",
+        markup=False,
         highlight=False,
         soft_wrap=True,
     )
