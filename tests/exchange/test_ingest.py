@@ -135,3 +135,10 @@ def test_paging_while_writers_add_neither_skips_nor_duplicates(world: World) -> 
     stored = [orjson.loads(r["body"])["id"] for r in _rows(world.node, world.intel.id)]
     assert len(seen) == len(set(seen))
     assert seen == stored[: len(seen)]
+
+
+def test_a_failure_without_an_id_names_the_objects_place(world: World) -> None:
+    objs = [indicator() for _ in range(1001)] + [{"type": "indicator"}, indicator(id="not-an-id")]
+    result = _ingest(world.node, world.intel.id, objs)
+    assert result.failures[0]["message"].startswith("objects[1001]: ")
+    assert result.failures[1]["id"] == "not-an-id"  # an id, even a malformed one, identifies it better

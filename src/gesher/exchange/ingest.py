@@ -58,11 +58,15 @@ class _Candidate:
         return "modified" not in self.obj and "created" not in self.obj
 
 
-def _failure(obj: object, message: str) -> dict[str, str]:
+def _failure(obj: object, message: str, position: int | None = None) -> dict[str, str]:
+    """A status failure entry. Without a usable id, the message names the object's place in the input
+    (0-based), so the sender can still find it."""
     entry = {"message": message}
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+        entry["id"] = str(obj["id"])[:300]
+    elif position is not None:
+        entry["message"] = f"objects[{position}]: {message}"
     if isinstance(obj, dict):
-        if isinstance(obj.get("id"), str):
-            entry["id"] = str(obj["id"])[:300]
         version = obj.get("modified", obj.get("created"))
         if isinstance(version, str):
             entry["version"] = version[:64]
@@ -131,10 +135,11 @@ def _add_batch(
     report: _Report,
 ) -> None:
     candidates: list[_Candidate] = []
-    for obj in batch:
+    position = result.total_count  # objects before this batch, all of them counted by now
+    for offset, obj in enumerate(batch):
         outcome = _candidate(obj)
         if isinstance(outcome, str):
-            result.failures.append(_failure(obj, outcome))
+            result.failures.append(_failure(obj, outcome, position + offset))
         else:
             candidates.append(outcome)
     stored = store.versions_of(conn, collection, {c.object_id for c in candidates})
