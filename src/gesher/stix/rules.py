@@ -36,10 +36,10 @@ _TLP1: Final = {
         "definition": {"tlp": color},
     }
     for marking_id, color in (
-        ("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "white"),
-        ("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green"),
-        ("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber"),
-        ("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red"),
+        (constants.TLP1_WHITE, "white"),
+        (constants.TLP1_GREEN, "green"),
+        (constants.TLP1_AMBER, "amber"),
+        (constants.TLP1_RED, "red"),
     )
 }
 _TLP2: Final = {
