@@ -142,3 +142,17 @@ def test_a_failure_without_an_id_names_the_objects_place(world: World) -> None:
     result = _ingest(world.node, world.intel.id, objs)
     assert result.failures[0]["message"].startswith("objects[1001]: ")
     assert result.failures[1]["id"] == "not-an-id"  # an id, even a malformed one, identifies it better
+
+
+def test_postgresql_statistics_follow_a_growing_store(world: World, db_kind: str) -> None:
+    """Without fresh statistics PostgreSQL scans the table for ingest's id lookups; SQLite needs none."""
+    _ingest(world.node, world.intel.id, [indicator() for _ in range(1500)])
+    with world.node.db.read() as conn:
+        if db_kind == "postgresql":
+            estimate = conn.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE relname = 'stix_objects'"
+            ).scalar()
+            assert estimate is not None and estimate >= 1000
+        else:
+            stats = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
+            assert stats is None

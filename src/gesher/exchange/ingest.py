@@ -117,6 +117,7 @@ def add_objects(
     for batch in _batches(iter(raw_objects)):
         _add_batch(conn, collection, batch, added_by, clock, result, _Report(keep_successes, reveal_existing))
     store.set_last_date_added(conn, collection, clock.last)
+    store.note_growth(conn, result.stored_count)
     return result
 
 

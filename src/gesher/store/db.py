@@ -5,6 +5,7 @@ connection inside one; services never commit."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,27 @@ def bulk_insert(conn: Connection, table: Any, rows: Sequence[tuple[object, ...]]
     columns = ", ".join(c.name for c in table.columns)
     placeholders = ", ".join([marker] * len(table.columns))
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({placeholders})", list(rows))
+
+
+# Per engine: table -> (rows at the last ANALYZE, rows added since). Weak keys: it goes with the engine.
+_growth: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, int]]] = weakref.WeakKeyDictionary()
+
+
+def note_growth(conn: Connection, table: str, added: int) -> None:
+    """Keep PostgreSQL's statistics in step with a growing table. Until autovacuum has analysed a young
+    table, the planner reads ingest's 1,000-id IN lookup as matching most of the table and scans all of it
+    (measured: 1,200 objects/s instead of 22,000 over the first 100k). So refresh the statistics whenever
+    the table has doubled since they were last taken by this process: about twenty ANALYZEs up to
+    millions of rows. SQLite plans from its indexes and needs none of this."""
+    if is_sqlite(conn) or added <= 0:
+        return
+    tables = _growth.setdefault(conn.engine, {})
+    analysed, since = tables.get(table, (0, 0))
+    since += added
+    if since >= max(1000, analysed):
+        conn.exec_driver_sql(f"ANALYZE {table}")
+        analysed, since = analysed + since, 0
+    tables[table] = (analysed, since)
 
 
 class Database:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from sqlalchemy import Connection, Row, Select, and_, bindparam, delete, false, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from gesher.store import db
 from gesher.store.db import SQLITE_MAX_PARAMS, bulk_insert, is_sqlite
 from gesher.store.tables import collections, objects
 from gesher.taxii.query import TaxiiQuery
@@ -127,6 +128,11 @@ def lock_collection(conn: Connection, collection_id: str) -> tuple[int, int] | N
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).first()
     return (int(row.key), int(row.last_date_added)) if row else None
+
+
+def note_growth(conn: Connection, added: int) -> None:
+    """Tell the store how many versions were just added (PostgreSQL keeps its planner statistics fresh)."""
+    db.note_growth(conn, objects.name, added)
 
 
 def set_last_date_added(conn: Connection, collection: int, value: int) -> None:
