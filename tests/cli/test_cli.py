@@ -14,6 +14,7 @@ from gesher.cli.main import app
 from gesher.exchange.node import Node
 from gesher.partners.service import authenticate
 from gesher.settings import Settings
+from gesher.store import audit
 from tests.factories import indicator
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "gesher" / "demo_data"
@@ -123,3 +124,20 @@ def test_revoked_token_stops_working(run, db_url: str, tmp_path: Path) -> None: 
             assert authenticate(conn, token) is None
     finally:
         node.db.dispose()
+
+
+def test_management_actions_leave_an_audit_trail_without_secrets(run, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("collection", "add", "c")
+    token = json.loads(run("partner", "add", "pp", "--country", "GB", "--kind", "isac", "--json"))["token"]
+    run("partner", "grant", "pp", "c", "--read")
+    run("partner", "revoke-token", "pp", "--reason", "left the programme")
+    node = Node.open(Settings(data_dir=tmp_path, database_url=db_url))
+    try:
+        with node.db.read() as conn:
+            trail = audit.events(conn, subject="partner:pp")
+    finally:
+        node.db.dispose()
+    assert [e["action"] for e in trail] == ["partner.create", "token.issue", "grant.set", "token.revoke"]
+    assert all(str(e["actor"]).startswith("cli:") for e in trail)
+    assert "left the programme" in str(trail[-1]["details"])
+    assert not any(token in str(e["details"]) for e in trail)

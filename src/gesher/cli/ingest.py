@@ -5,7 +5,6 @@ interrupt or crash rolls the current file back, so nothing is ever half-written.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -17,7 +16,7 @@ from gesher.cli.context import actor, err, fail, out, print_json, state
 from gesher.exchange.ingest import IngestResult, add_objects
 from gesher.exchange.node import Node
 from gesher.partners.service import require_collection
-from gesher.stix.bundle import iter_bundle_objects
+from gesher.stix.bundle import decompressed, iter_bundle_objects
 from gesher.store import audit
 
 SUFFIXES = (".json", ".stix2", ".stix", ".json.gz", ".stix2.gz")
@@ -67,7 +66,7 @@ def ingest(
 
 def _ingest_file(node: Node, path: Path, collection: str, progress: Progress) -> IngestResult:
     task = progress.add_task(path.name, total=path.stat().st_size)
-    with path.open("rb") as raw, _decompressed(path, raw) as fp, node.db.write() as conn:
+    with path.open("rb") as raw, decompressed(raw) as fp, node.db.write() as conn:
         target = require_collection(conn, collection)
         result = add_objects(
             conn,
@@ -87,11 +86,6 @@ def _ingest_file(node: Node, path: Path, collection: str, progress: Progress) ->
         )
     progress.update(task, completed=path.stat().st_size)
     return result
-
-
-def _decompressed(path: Path, raw: BinaryIO) -> BinaryIO:
-    """The file's bytes, gunzipped for .gz; progress follows the raw (compressed) position."""
-    return gzip.GzipFile(fileobj=raw, mode="rb") if path.name.endswith(".gz") else raw  # type: ignore[return-value]
 
 
 def _tracked(items: Iterator[object], raw: BinaryIO, progress: Progress, task: TaskID) -> Iterator[object]:

@@ -39,8 +39,20 @@ _CHUNK = 8192
 def open_stix_file(path: Path) -> BinaryIO:
     """`path` opened for reading bytes, decompressed on the fly if it is gzip (by content, not name)."""
     with path.open("rb") as probe:
-        compressed = probe.read(2) == _GZIP_MAGIC
+        compressed = _is_gzip(probe)
     return cast(BinaryIO, gzip.open(path, "rb")) if compressed else path.open("rb")
+
+
+def decompressed(raw: BinaryIO) -> BinaryIO:
+    """The bytes of an open, seekable file that the caller keeps (and closes), gunzipped on the fly if it is
+    gzip (by content, not name). `raw` keeps its own position, so a caller can show progress through it."""
+    return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")) if _is_gzip(raw) else raw
+
+
+def _is_gzip(raw: BinaryIO) -> bool:
+    compressed = raw.read(2) == _GZIP_MAGIC
+    raw.seek(0)
+    return compressed
 
 
 def iter_bundle_objects(fp: BinaryIO) -> Iterator[object]:

@@ -43,10 +43,6 @@ def version_key(value: str) -> str:
     return value[:19] + "." + (value[20:-1] + "000000000")[:9] + "Z"
 
 
-def key_from_micros(micros: int) -> str:
-    return format_micros(micros)[:-1] + "000Z"
-
-
 def to_micros(value: str) -> int:
     """Microseconds since the epoch of a STIX timestamp (extra digits truncated)."""
     parsed = parse_timestamp(value)
