@@ -173,7 +173,9 @@ def _place(
             c.date_added = clock.next()
             c.version_text = format_micros(c.date_added)
         c.key = version_key(c.version_text)
-        previous = seen.get((c.object_id, c.key)) or next((s.body for s in known if s.version == c.key), None)
+        previous = seen.get((c.object_id, c.key))
+        if previous is None and known:
+            previous = next((s.body for s in known if s.version == c.key), None)
         if previous is not None:
             same = (orjson.loads(previous) if isinstance(previous, bytes) else previous) == c.obj
             if not same:
