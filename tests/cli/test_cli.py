@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from gesher.cli.main import app
@@ -15,6 +16,7 @@ from gesher.exchange.node import Node
 from gesher.partners.service import authenticate
 from gesher.settings import Settings
 from gesher.store import audit
+from gesher.store.tables import partners
 from tests.factories import indicator
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "gesher" / "demo_data"
@@ -141,3 +143,17 @@ def test_management_actions_leave_an_audit_trail_without_secrets(run, db_url: st
     assert all(str(e["actor"]).startswith("cli:") for e in trail)
     assert "left the programme" in str(trail[-1]["details"])
     assert not any(token in str(e["details"]) for e in trail)
+
+
+def test_export_as_a_suspended_partner_releases_nothing(run, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("collection", "add", "c")
+    run("partner", "add", "pp", "--country", "GB", "--kind", "isac", "--admin")
+    run("partner", "grant", "pp", "c", "--read")
+    assert orjson.loads(run("export", "--collection", "c", "--partner", "pp"))["objects"] == []
+    node = Node.open(Settings(data_dir=tmp_path, database_url=db_url))
+    try:
+        with node.db.write() as conn:
+            conn.execute(update(partners).where(partners.c.name == "pp").values(suspended=True))
+    finally:
+        node.db.dispose()
+    assert "no collection" in run("export", "--collection", "c", "--partner", "pp", ok=False)

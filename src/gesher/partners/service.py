@@ -102,6 +102,10 @@ def grant(
 
 
 def principal_of(partner: PartnerRow, grants: dict[str, tuple[bool, bool]]) -> Principal:
+    """The policy's view of a partner. A suspended partner receives nothing, whatever its role and grants:
+    every way out (TAXII refuses its tokens; an operator's export or preview as that partner) agrees."""
+    if partner.suspended:
+        return Principal(partner.id, partner.name, partner.country, partner.kind)
     return Principal(
         partner_id=partner.id,
         name=partner.name,
@@ -126,5 +130,4 @@ def authenticate(conn: Connection, token: str, claimed_name: str | None = None) 
 def principal_by_name(conn: Connection, name: str) -> Principal:
     """The principal a partner would be when it calls (for exports and previews made by an operator)."""
     partner = require_partner(conn, name)
-    grants = {cid: rw for cid, rw in store.grants_of(conn, partner.id).items()}
-    return principal_of(partner, grants)
+    return principal_of(partner, store.grants_of(conn, partner.id))
