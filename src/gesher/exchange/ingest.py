@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import Connection
 
 from gesher.errors import NotFound
+from gesher.exchange.versioning import Version, flag_changes
 from gesher.stix.timestamps import format_micros, now_micros, version_key
 from gesher.stix.validate import object_error
 from gesher.store import objects as store
@@ -210,23 +211,15 @@ def _old(stored: dict[str, list[StoredVersion]]) -> set[int]:
 
 
 def _flags(fresh: list[_Candidate], stored: dict[str, list[StoredVersion]]) -> dict[int, tuple[bool, bool]]:
-    """(is_latest, is_first) for every version of every touched object whose flags are new or changed.
-    Versions order by their `modified` (or `created`) key, whatever order they arrived in."""
-    by_object: dict[str, list[tuple[str, int, tuple[bool, bool] | None]]] = {}
+    """Flags of every version of every touched object that are new or changed by this batch."""
+    by_object: dict[str, list[Version]] = {}
     for c in fresh:
         assert c.key is not None
         by_object.setdefault(c.object_id, []).append((c.key, c.date_added, None))
     changes: dict[int, tuple[bool, bool]] = {}
-    for object_id, new_versions in by_object.items():
-        everything = new_versions + [
-            (s.version, s.date_added, (s.is_latest, s.is_first)) for s in stored.get(object_id, [])
-        ]
-        latest = max(k for k, _, _ in everything)
-        first = min(k for k, _, _ in everything)
-        for key, date_added, current in everything:
-            wanted = (key == latest, key == first)
-            if wanted != current:
-                changes[date_added] = wanted
+    for object_id, versions in by_object.items():
+        known = [(s.version, s.date_added, (s.is_latest, s.is_first)) for s in stored.get(object_id, [])]
+        changes.update(flag_changes(versions + known))
     return changes
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from gesher.errors import Forbidden, NotFound
 from gesher.exchange.outbound import Outbound
+from gesher.exchange.versioning import flag_changes
 from gesher.policy.principal import Principal
 from gesher.store import audit
 from gesher.store import objects as store
@@ -44,16 +45,5 @@ def delete_object(
 
 def _repair_flags(conn: Connection, collection: int, object_id: str) -> None:
     remaining = store.versions_of(conn, collection, [object_id]).get(object_id, [])
-    if not remaining:
-        return
-    latest = max(v.version for v in remaining)
-    first = min(v.version for v in remaining)
-    store.set_flags(
-        conn,
-        collection,
-        [
-            (v.date_added, v.version == latest, v.version == first)
-            for v in remaining
-            if (v.is_latest, v.is_first) != (v.version == latest, v.version == first)
-        ],
-    )
+    versions = [(v.version, v.date_added, (v.is_latest, v.is_first)) for v in remaining]
+    store.set_flags(conn, collection, [(d, lat, fst) for d, (lat, fst) in flag_changes(versions).items()])
