@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gesher.api.app import create_app
+from gesher.exchange import policies
 from gesher.exchange.collections import create_collection
 from gesher.exchange.node import Node
 from gesher.partners import service
@@ -81,6 +82,18 @@ def client(node: Node) -> Iterator[TestClient]:
         yield test_client
 
 
+# The policy the shared `world` runs under: its partners are vetted and named, so TLP up to AMBER at any tier
+# reaches them (tests of the policy itself load their own).
+WORLD_POLICY = """
+version: 1
+rules:
+  - name: test-partners
+    partners: [reader, writer, outsider]
+    max_tlp: AMBER
+    max_tier: offensive
+"""
+
+
 class World:
     """A small exchange: two collections and partners with different grants, tokens kept for tests."""
 
@@ -98,12 +111,14 @@ class World:
                 ("admin", "government", True),
             ):
                 partner, self.tokens[name] = service.create_partner(conn, "test", name, "GB", kind, admin)
+                service.set_standing(conn, "test", partner, "test partner", trust_tier=1)
                 if name == "reader":
                     service.grant(conn, "test", partner, self.intel, True, False)
                     service.grant(conn, "test", partner, self.inbox, True, True)
                 if name == "writer":
                     service.grant(conn, "test", partner, self.intel, True, True)
                     service.grant(conn, "test", partner, self.inbox, False, True)
+            policies.load(conn, "test", WORLD_POLICY, "world.yaml", "test world")
 
     def auth(self, name: str) -> tuple[str, str]:
         return (name, self.tokens[name])

@@ -35,11 +35,25 @@ def run(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     return invoke
 
 
+POLICY_NAMING_BANK = """
+version: 1
+rules:
+  - name: bank-need-to-know
+    partners: [bank]
+    max_tlp: AMBER
+    max_tier: defensive
+"""
+
+
 def test_collection_partner_grant_ingest_export(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     created = json.loads(run("collection", "add", "spyware", "--json"))
     token = json.loads(run("partner", "add", "bank", "--country", "nl", "--kind", "isac", "--json"))["token"]
     assert token.startswith("gsh_") and len(token) > 40
     run("partner", "grant", "bank", "spyware", "--read")
+    run("partner", "set", "bank", "--tier", "2", "--sectors", "finance", "--reason", "vetted")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY_NAMING_BANK)
+    run("policy", "load", str(policy), "--reason", "bank joins")
     report = json.loads(
         run(
             "ingest",

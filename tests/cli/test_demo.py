@@ -64,8 +64,12 @@ def test_demo_loads_everything_and_rerunning_rotates_tokens(db_url: str, tmp_pat
             assert allied is not None
             for name, (_, prefix) in COLLECTIONS.items():
                 collection = require_collection(conn, name)
-                page = Outbound(conn, allied).objects(collection.id, TaxiiQuery(), None, 20_000)
+                page = Outbound(conn, allied, node.clearance).objects(
+                    collection.id, TaxiiQuery(), None, 20_000
+                )
                 assert len(page.rows) == (_unique_ids(prefix) if prefix else 0), name
-            assert set(COLLECTIONS) <= {c.name for c, _ in Outbound(conn, allied).collections()}
+            assert set(COLLECTIONS) <= {
+                c.name for c, _ in Outbound(conn, allied, node.clearance).collections()
+            }
     finally:
         node.db.dispose()

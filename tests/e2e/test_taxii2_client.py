@@ -76,6 +76,17 @@ class Exchange:
         return {"Accept": TAXII, "Authorization": f"Bearer {self.tokens[partner]}", **extra}
 
 
+# The analyst is named (need-to-know) for everything up to AMBER at every tier; the bystander for nothing.
+ANALYST_POLICY = """
+version: 1
+rules:
+  - name: analyst
+    partners: [analyst]
+    max_tlp: AMBER
+    max_tier: offensive
+"""
+
+
 @pytest.fixture(scope="module")
 def exchange(e2e_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
     """A store prepared with the CLI (init, collections, partners, grants, ingest) and served."""
@@ -98,6 +109,10 @@ def exchange(e2e_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         tokens[name] = added["token"]
     gesher("partner", "grant", "analyst", REAL, "--read")
     gesher("partner", "grant", "analyst", SCRATCH, "--read", "--write")
+    gesher("partner", "set", "analyst", "--tier", "1", "--reason", "e2e analyst")
+    policy = data_dir / "policy.yaml"
+    policy.write_text(ANALYST_POLICY)
+    assert "in force" in gesher("policy", "load", str(policy), "--reason", "e2e").stdout
     report = json.loads(gesher("ingest", str(STIX_DATA), "--collection", REAL, "--json").stdout)
     with served(gesher, data_dir / "serve.log") as (base, _):
         yield Exchange(base, gesher, collections, tokens, report, data_dir)

@@ -45,12 +45,17 @@ def test_a_full_marking_reads_back() -> None:
         marking(
             tier="offensive",
             releasable_to=["GB", "group:nato-cert"],
+            recipients=["cert-uk"],
             embargo_until="2027-01-01T00:00:00Z",
             originator_controlled=True,
         )
     )
     assert found == GesherMarking(
-        Tier.OFFENSIVE, frozenset({"GB", "group:nato-cert"}), "2027-01-01T00:00:00Z", True
+        Tier.OFFENSIVE,
+        releasable_to=frozenset({"GB", "group:nato-cert"}),
+        recipients=frozenset({"cert-uk"}),
+        embargo_until="2027-01-01T00:00:00Z",
+        originator_controlled=True,
     )
 
 

@@ -96,7 +96,7 @@ def taxii_router(node: Node) -> APIRouter:
             scope = CursorScope(collection_id, endpoint, principal.partner_id, q.filter_digest_source())
             now = now_micros()
             after = node.cursors.decode(q.next, scope, now) if q.next else None
-            out = Outbound(conn, principal)
+            out = Outbound(conn, principal, node.clearance)
             page = fetch(out, collection_id, q, after, limit)
             if (
                 must_exist
@@ -155,7 +155,7 @@ def taxii_router(node: Node) -> APIRouter:
     @reads
     def list_collections(request: Request) -> Response:
         with caller(request) as (conn, principal):
-            listed = Outbound(conn, principal).collections()
+            listed = Outbound(conn, principal, node.clearance).collections()
         found = [
             resources.collection(c.id, c.name, c.description, a.can_read, a.can_write) for c, a in listed
         ]
@@ -165,7 +165,7 @@ def taxii_router(node: Node) -> APIRouter:
     @reads
     def get_collection(request: Request, collection_id: str) -> Response:
         with caller(request) as (conn, principal):
-            c, a = Outbound(conn, principal).access(collection_id)
+            c, a = Outbound(conn, principal, node.clearance).access(collection_id)
         return _json(resources.collection(c.id, c.name, c.description, a.can_read, a.can_write))
 
     @router.get(f"{root}/collections/{{collection_id}}/manifest/", summary="Object manifests (section 5.3)")

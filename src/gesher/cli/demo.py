@@ -12,10 +12,12 @@ from rich.panel import Panel
 from gesher.cli.context import actor, out, state
 from gesher.cli.ingest import ingest
 from gesher.cli.serve import serve
+from gesher.exchange import policies
 from gesher.exchange.collections import create_collection
 from gesher.exchange.node import Node
 from gesher.partners import service
 from gesher.store import collections as collection_store
+from gesher.store import policies as policy_store
 
 COLLECTIONS = {
     "spyware-indicators": (
@@ -25,11 +27,12 @@ COLLECTIONS = {
     "mitre-attack": ("MITRE ATT&CK for ICS and Mobile (see LICENSE-MITRE-ATTACK.txt)", "mitre_"),
     "partner-contributions": ("Intelligence contributed by partners", None),
 }
-# name, country, kind, {collection: (read, write)}
+# name, country, kind, trust tier, {collection: (read, write)}
 PARTNERS = {
     "allied-cert": (
         "GB",
         "government",
+        1,
         {
             "spyware-indicators": (True, False),
             "mitre-attack": (True, False),
@@ -39,6 +42,7 @@ PARTNERS = {
     "finance-isac": (
         "NL",
         "isac",
+        2,
         {"spyware-indicators": (True, False), "partner-contributions": (False, True)},
     ),
 }
@@ -93,16 +97,22 @@ def _collections(node: Node) -> dict[str, str]:
 def _partners(node: Node, ids: dict[str, str]) -> dict[str, str]:
     tokens = {}
     with node.db.write() as conn:
-        for name, (country, kind, grants) in PARTNERS.items():
+        for name, (country, kind, tier, grants) in PARTNERS.items():
             partner = service.store.by_name(conn, name)
             if partner is None:
                 partner, tokens[name] = service.create_partner(conn, actor(), name, country, kind)
             else:
                 service.revoke_tokens(conn, actor(), partner, "demo re-run: fresh token")
                 tokens[name] = service.issue_token(conn, actor(), partner)
+            service.set_standing(conn, actor(), partner, "demo partner", trust_tier=tier)
             for collection, (read, write) in grants.items():
                 target = service.require_collection(conn, ids[collection])
                 service.grant(conn, actor(), partner, target, read, write)
+        demo_policy = resources.files("gesher") / "demo_data" / "policy.yaml"
+        current = policy_store.history(conn)
+        text = demo_policy.read_text(encoding="utf-8")
+        if not current or current[-1].text != text:
+            policies.load(conn, actor(), text, "demo policy.yaml", "demo set-up")
     return tokens
 
 

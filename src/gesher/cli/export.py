@@ -34,7 +34,7 @@ def export(
     with node.db.read() as conn:
         principal = principal_by_name(conn, partner) if partner else OPERATOR
         target = require_collection(conn, collection)
-        chunks = bundle_chunks(Outbound(conn, principal), target.id, query)
+        chunks = bundle_chunks(Outbound(conn, principal, node.clearance), target.id, query)
         if output is None:
             _write(chunks, sys.stdout.buffer)
         else:

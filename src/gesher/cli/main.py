@@ -8,7 +8,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from gesher.cli import collection, demo, export, ingest, partner, serve
+from gesher.cli import collection, demo, export, ingest, partner, policy, release, serve
 from gesher.cli.context import fail, out, state
 from gesher.errors import GesherError
 from gesher.exchange.node import Node
@@ -34,6 +34,8 @@ app = typer.Typer(
 )
 app.add_typer(collection.app, name="collection")
 app.add_typer(partner.app, name="partner")
+app.add_typer(policy.app, name="policy")
+app.add_typer(release.app, name="release")
 app.command("ingest")(ingest.ingest)
 app.command("export")(export.export)
 app.command("serve")(serve.serve)

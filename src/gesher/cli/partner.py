@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from gesher.cli.context import actor, out, print_json, state
+from gesher.errors import InvalidRequest
 from gesher.partners import service
 from gesher.store import partners as store
 
@@ -61,6 +62,41 @@ def revoke_token(
     out.print(f"{count} token(s) of {name} revoked")
 
 
+@app.command("set")
+def set_standing(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    tier: str | None = typer.Option(None, help="Trust tier 1 (closest allies) to 4 (restricted), or 'none'."),
+    sectors: str | None = typer.Option(
+        None, help="Comma-separated sectors, e.g. energy,finance ('' for none)."
+    ),
+    suspend: bool | None = typer.Option(
+        None, "--suspend/--reinstate", help="Suspend (receives nothing) or reinstate."
+    ),
+    reason: str = typer.Option(..., help="Why (recorded in the audit log)."),
+) -> None:
+    """Change a partner's standing; it applies from the partner's next request."""
+    chosen: int | str | None = "keep"
+    if tier is not None:
+        chosen = None if tier.strip().lower() == "none" else _tier(tier)
+    listed = [s for s in sectors.split(",") if s.strip()] if sectors is not None else None
+    with state(ctx).node().db.write() as conn:
+        partner = service.require_partner(conn, name)
+        updated = service.set_standing(conn, actor(), partner, reason, chosen, listed, suspend)
+    state_word = "suspended" if updated.suspended else "active"
+    out.print(
+        f"{name}: trust tier {updated.trust_tier or 'none'}, sectors {updated.sectors or 'none'}, "
+        f"{state_word}",
+        highlight=False,
+    )
+
+
+def _tier(value: str) -> int:
+    if not value.strip().isascii() or not value.strip().isdigit():
+        raise InvalidRequest(f"trust tier {value[:20]!r} must be 1 to 4 or 'none'")
+    return int(value)
+
+
 @app.command("token")
 def token(
     ctx: typer.Context,
@@ -82,13 +118,21 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
     with state(ctx).node().db.read() as conn:
         found = store.all_partners(conn)
     rows = [
-        {"name": p.name, "country": p.country, "kind": p.kind, "admin": p.is_admin, "suspended": p.suspended}
+        {
+            "name": p.name,
+            "country": p.country,
+            "kind": p.kind,
+            "admin": p.is_admin,
+            "trust_tier": p.trust_tier,
+            "sectors": p.sectors,
+            "suspended": p.suspended,
+        }
         for p in found
     ]
     if as_json:
         print_json(rows)
         return
-    table = Table("name", "country", "kind", "admin", "suspended")
+    table = Table("name", "country", "kind", "admin", "trust tier", "sectors", "suspended")
     for r in rows:
         table.add_row(*(str(v) for v in r.values()))
     out.print(table)

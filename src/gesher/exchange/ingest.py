@@ -12,8 +12,10 @@ from itertools import islice
 import orjson
 from sqlalchemy import Connection
 
-from gesher.errors import NotFound
+from gesher.errors import InvalidStix, NotFound
+from gesher.exchange.labelling import Labeller, label_error
 from gesher.exchange.versioning import Version, flag_changes
+from gesher.stix.markings import UnknownMarking
 from gesher.stix.timestamps import format_micros, now_micros, version_key
 from gesher.stix.validate import object_error
 from gesher.store import objects as store
@@ -52,6 +54,7 @@ class _Candidate:
     version_text: str | None
     key: str | None = None
     date_added: int = 0
+    label_id: int = 0
 
     @property
     def unversioned(self) -> bool:
@@ -115,35 +118,58 @@ def add_objects(
     collection, last = locked
     result = IngestResult()
     clock = _Clock(last)
-    for batch in _batches(iter(raw_objects)):
-        _add_batch(conn, collection, batch, added_by, clock, result, _Report(keep_successes, reveal_existing))
+    report = _Report(keep_successes, reveal_existing)
+    labeller = Labeller(conn)
+    deferred: list[tuple[int, object]] = []
+    for batch in _batches(enumerate(raw_objects)):
+        deferred += _add_batch(conn, collection, batch, added_by, clock, result, report, labeller, defer=True)
+    # Objects whose marking definition had not arrived yet: the whole input has been seen now.
+    for start in range(0, len(deferred), BATCH):
+        batch = deferred[start : start + BATCH]
+        _add_batch(conn, collection, batch, added_by, clock, result, report, labeller, defer=False)
     store.set_last_date_added(conn, collection, clock.last)
     store.note_growth(conn, result.stored_count)
     return result
 
 
-def _batches(items: Iterator[object]) -> Iterator[list[object]]:
-    while batch := list(islice(items, BATCH)):
+def _batches(items: Iterable[tuple[int, object]]) -> Iterator[list[tuple[int, object]]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, BATCH)):
         yield batch
 
 
 def _add_batch(
     conn: Connection,
     collection: int,
-    batch: list[object],
+    batch: list[tuple[int, object]],
     added_by: int | None,
     clock: _Clock,
     result: IngestResult,
     report: _Report,
-) -> None:
+    labeller: Labeller,
+    defer: bool,
+) -> list[tuple[int, object]]:
+    """Add one batch of (position in the input, object); returns the objects deferred because a marking
+    definition they cite may still come later in the input."""
     candidates: list[_Candidate] = []
-    position = result.total_count  # objects before this batch, all of them counted by now
-    for offset, obj in enumerate(batch):
+    valid: list[tuple[int, _Candidate]] = []
+    for position, obj in batch:
         outcome = _candidate(obj)
         if isinstance(outcome, str):
-            result.failures.append(_failure(obj, outcome, position + offset))
+            result.failures.append(_failure(obj, outcome, position))
         else:
-            candidates.append(outcome)
+            valid.append((position, outcome))
+    labeller.learn([c.obj for _, c in valid])
+    deferred: list[tuple[int, object]] = []
+    for position, c in valid:
+        label = label_error(labeller, c.obj)
+        if isinstance(label, UnknownMarking) and defer:
+            deferred.append((position, c.obj))
+        elif isinstance(label, InvalidStix):
+            result.failures.append(_failure(c.obj, str(label), position))
+        else:
+            c.label_id = label
+            candidates.append(c)
     stored = store.versions_of(conn, collection, {c.object_id for c in candidates})
     fresh = _place(candidates, stored, clock, result, report)
     changes = _flags(fresh, stored)
@@ -151,6 +177,7 @@ def _add_batch(
     old = _old(stored)
     store.set_flags(conn, collection, [(d, lat, fst) for d, (lat, fst) in changes.items() if d in old])
     result.stored_count += len(fresh)
+    return deferred
 
 
 def _place(
@@ -240,5 +267,7 @@ def _row(
         is_latest,
         is_first,
         added_by,
+        c.label_id,
+        False,
         c.body,
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from gesher.errors import ConfigurationError
+from gesher.exchange.clearance import Clearance
 from gesher.settings import Settings
 from gesher.store import meta
 from gesher.store.db import Database
@@ -14,13 +16,16 @@ from gesher.store.migrate import is_current, upgrade
 from gesher.taxii.cursor import CursorCodec
 
 _CURSOR_KEY = "cursor_key"
+_IDENTITY = "exchange_identity"
 
 
 class Node:
-    def __init__(self, settings: Settings, db: Database, cursor_key: bytes) -> None:
+    def __init__(self, settings: Settings, db: Database, cursor_key: bytes, identity: str) -> None:
         self.settings = settings
         self.db = db
         self.cursors = CursorCodec(cursor_key, settings.cursor_ttl_seconds)
+        self.identity = identity  # the STIX identity of this exchange (replaces protected originators)
+        self.clearance = Clearance(identity)
 
     @classmethod
     def init(cls, settings: Settings) -> Node:
@@ -29,6 +34,7 @@ class Node:
         upgrade(db)
         with db.write() as conn:
             meta.set_if_absent(conn, _CURSOR_KEY, secrets.token_hex(32))
+            meta.set_if_absent(conn, _IDENTITY, f"identity--{uuid.uuid4()}")
         return cls.open(settings, db)
 
     @classmethod
@@ -39,12 +45,13 @@ class Node:
             current = is_current(db)
             with db.read() as conn:
                 stored_key = meta.get(conn, _CURSOR_KEY)
+                identity = meta.get(conn, _IDENTITY)
         except (OperationalError, ProgrammingError) as exc:
             raise ConfigurationError(f"cannot open the store at {_safe(db.url)}: {exc.orig}") from None
-        if not current or stored_key is None:
+        if not current or stored_key is None or identity is None:
             raise ConfigurationError(f"the store at {_safe(db.url)} is not initialised: run `gesher init`")
         key = settings.secret_key or stored_key
-        return cls(settings, db, key.encode())
+        return cls(settings, db, key.encode(), identity)
 
 
 def _safe(url: str) -> str:

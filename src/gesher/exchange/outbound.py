@@ -10,21 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from sqlalchemy import Connection
+import orjson
+from sqlalchemy import Connection, Row
 
 from gesher.errors import Forbidden, NotFound
+from gesher.exchange.clearance import Allowed, Clearance
 from gesher.policy.access import CollectionAccess, collection_access
 from gesher.policy.principal import Principal
+from gesher.policy.rules import DENY_ALL
+from gesher.policy.sanitise import remove_selectors
 from gesher.store import collections as collection_store
 from gesher.store import objects as store
 from gesher.store.collections import Collection
-from gesher.taxii.query import TaxiiQuery, is_stix_id, is_uuid
+from gesher.store.objects import LabelFilter
+from gesher.taxii.query import TaxiiQuery, Versions, is_stix_id, is_uuid
 
 
 @dataclass(frozen=True)
 class Page:
-    rows: Sequence[tuple[object, ...]]
+    rows: Sequence[tuple[object, ...]] | Sequence[Row[tuple[object, ...]]]
     more: bool
 
     @property
@@ -36,10 +42,29 @@ class Page:
         return int(self.rows[-1][0]) if self.rows else None  # type: ignore[call-overload]
 
 
+# Objects that point at others: withheld when a referenced object exists but is hidden from the caller
+# (issue 3: relationships and sightings whose source or target is hidden).
+_POINTERS: Final = {
+    "relationship": ("source_ref", "target_ref"),
+    "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),
+}
+_SERVING = ("label_id", "type", "body")
+
+
 class Outbound:
-    def __init__(self, conn: Connection, principal: Principal) -> None:
+    def __init__(self, conn: Connection, principal: Principal, clearance: Clearance | None = None) -> None:
         self.conn = conn
         self.principal = principal
+        self.clearance = clearance
+
+    def allowed(self) -> Allowed | None:
+        """What the caller may receive; None for an administrator of the exchange, who receives everything
+        unredacted. Without an entitlement or a clearance, nothing (default deny)."""
+        if self.principal.is_admin:
+            return None
+        if self.clearance is None or self.principal.entitlement is None:
+            return NOTHING
+        return self.clearance.allowed(self.conn, self.principal.entitlement)
 
     def access(self, collection_id: str) -> tuple[Collection, CollectionAccess]:
         """The collection and the caller's access; NotFound when the caller may not know it exists."""
@@ -66,8 +91,73 @@ class Outbound:
 
     def _page(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int, *cols: str) -> Page:
         collection = self._readable(collection_id)
-        rows = store.page(self.conn, collection.key, q, after, limit + 1, cols)
-        return Page(rows[:limit], len(rows) > limit)
+        allowed = self.allowed()
+        if allowed is None:
+            rows = store.page(self.conn, collection.key, q, after, limit + 1, cols)
+            return Page(rows[:limit], len(rows) > limit)
+        if allowed.nothing:
+            return Page((), False)
+        labels = LabelFilter(allowed.open, allowed.gated)
+        served: list[tuple[object, ...]] = []
+        position = after
+        # Counts and `more` are computed after every filter: rows withheld here are fetched past until the
+        # page is full or the collection is exhausted (hidden is indistinguishable from absent).
+        while True:
+            rows = store.page(self.conn, collection.key, q, position, limit + 1, (*_SERVING, *cols), labels)
+            served.extend(self._serve(rows, allowed, labels, cols))
+            if len(served) > limit or len(rows) <= limit:
+                break
+            position = int(rows[-1][0])  # type: ignore[call-overload]
+        return Page(served[:limit], len(served) > limit)
+
+    def _serve(
+        self,
+        rows: Sequence[Row[tuple[object, ...]]],
+        allowed: Allowed,
+        labels: LabelFilter,
+        cols: tuple[str, ...],
+    ) -> list[tuple[object, ...]]:
+        hidden = self._hidden_references(rows, labels)
+        out: list[tuple[object, ...]] = []
+        for row in rows:
+            date_added, label_id, kind, body, *values = row
+            if hidden and kind in _POINTERS and _points_at(bytes(body), str(kind), hidden):
+                continue
+            served = self._sanitised(bytes(body), int(label_id), allowed)
+            if served is None:
+                continue
+            out.append(
+                (date_added, *(served if name == "body" else v for name, v in zip(cols, values, strict=True)))
+            )
+        return out
+
+    def _sanitised(self, body: bytes, label_id: int, allowed: Allowed) -> bytes | None:
+        """The bytes this caller receives: unchanged, redacted by its sanitisation profile and the granular
+        markings it is not cleared for, or None when redaction would leave no valid object."""
+        assert self.clearance is not None
+        sanitiser = self.clearance.sanitiser(allowed, allowed.profiles.get(label_id))
+        denied = allowed.denied_selectors.get(label_id, ())
+        if not denied and (sanitiser is None or not sanitiser.needs(body)):
+            return body
+        obj = orjson.loads(body)
+        if sanitiser is not None:
+            redacted = sanitiser.apply(obj, denied)
+            return orjson.dumps(redacted.obj) if redacted.obj is not None else None
+        kept = remove_selectors(obj, denied)
+        return orjson.dumps(kept) if kept is not None else None
+
+    def _hidden_references(self, rows: Sequence[Row[tuple[object, ...]]], labels: LabelFilter) -> set[str]:
+        """Ids referenced by relationships and sightings in `rows` that the exchange holds but the caller
+        may not see."""
+        refs: set[str] = set()
+        for row in rows:
+            if row[2] in _POINTERS:
+                refs.update(_references(orjson.loads(row[3]), str(row[2])))  # type: ignore[arg-type]
+        if not refs:
+            return set()
+        readable = [cid for cid, g in self.principal.grants.items() if g.can_read]
+        held = store.held_ids(self.conn, sorted(refs))
+        return held - store.held_ids(self.conn, sorted(held), readable, labels) if held else set()
 
     def objects(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
         """(date_added, body) rows of the objects the caller may receive, serialised as served."""
@@ -83,5 +173,26 @@ class Outbound:
 
     def object_exists(self, collection_id: str, object_id: str) -> bool:
         """Whether the caller may see any version of the object (for 404 versus an empty page)."""
-        collection = self._readable(collection_id)
-        return is_stix_id(object_id) and store.any_version(self.conn, collection.key, object_id)
+        if not is_stix_id(object_id):
+            self._readable(collection_id)
+            return False
+        q = TaxiiQuery(ids=(object_id,), versions=Versions(latest=False, every=True))
+        return bool(self._page(collection_id, q, None, 1).rows)
+
+
+NOTHING: Final = Allowed(DENY_ALL, 0, (), ())
+
+
+def _references(obj: dict[str, object], kind: str) -> list[str]:
+    found: list[str] = []
+    for name in _POINTERS[kind]:
+        value = obj.get(name)
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(v for v in value if isinstance(v, str))
+    return found
+
+
+def _points_at(body: bytes, kind: str, hidden: set[str]) -> bool:
+    return any(ref in hidden for ref in _references(orjson.loads(body), kind))

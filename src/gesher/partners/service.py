@@ -9,6 +9,8 @@ from sqlalchemy import Connection
 
 from gesher.errors import Conflict, InvalidRequest, NotFound
 from gesher.partners.tokens import display_prefix, new_token, token_hash
+from gesher.policy.countries import ISO_3166
+from gesher.policy.entitlement import Entitlement, TrustTier
 from gesher.policy.principal import Grant, Principal, StakeholderKind
 from gesher.stix.timestamps import now_micros
 from gesher.store import audit
@@ -18,18 +20,6 @@ from gesher.store.collections import Collection
 from gesher.store.partners import PartnerRow
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$")
-# ISO 3166-1 alpha-2 codes in force (user-assigned XA..XZ, AA, QM..QZ, ZZ excluded).
-_ISO_3166_CODES = """
-AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT
-BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH
-ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT
-HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS
-LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI
-NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG
-SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
-UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
-"""
-_ISO_3166 = frozenset(_ISO_3166_CODES.split())
 
 
 def _check_new_partner(name: str, country: str, kind: str) -> tuple[str, str]:
@@ -39,7 +29,7 @@ def _check_new_partner(name: str, country: str, kind: str) -> tuple[str, str]:
             "starting with a letter or digit (it is the HTTP Basic user name)"
         )
     code = country.strip().upper()
-    if code not in _ISO_3166:
+    if code not in ISO_3166:
         raise InvalidRequest(f"country {country[:20]!r} is not an ISO 3166-1 alpha-2 code")
     kinds = [k.value for k in StakeholderKind]
     if kind not in kinds:
@@ -105,7 +95,9 @@ def principal_of(partner: PartnerRow, grants: dict[str, tuple[bool, bool]]) -> P
     """The policy's view of a partner. A suspended partner receives nothing, whatever its role and grants:
     every way out (TAXII refuses its tokens; an operator's export or preview as that partner) agrees."""
     if partner.suspended:
-        return Principal(partner.id, partner.name, partner.country, partner.kind)
+        return Principal(
+            partner.id, partner.name, partner.country, partner.kind, entitlement=entitlement_of(partner)
+        )
     return Principal(
         partner_id=partner.id,
         name=partner.name,
@@ -113,7 +105,57 @@ def principal_of(partner: PartnerRow, grants: dict[str, tuple[bool, bool]]) -> P
         kind=partner.kind,
         is_admin=partner.is_admin,
         grants={cid: Grant(r, w) for cid, (r, w) in grants.items()},
+        entitlement=entitlement_of(partner),
     )
+
+
+def entitlement_of(partner: PartnerRow) -> Entitlement:
+    return Entitlement(
+        partner=partner.name,
+        country=partner.country,
+        kind=partner.kind,
+        trust_tier=TrustTier(partner.trust_tier) if partner.trust_tier is not None else None,
+        suspended=partner.suspended,
+        sectors=partner.sector_set,
+    )
+
+
+_SECTOR = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def set_standing(
+    conn: Connection,
+    actor: str,
+    partner: PartnerRow,
+    reason: str,
+    trust_tier: int | str | None = "keep",
+    sectors: list[str] | None = None,
+    suspended: bool | None = None,
+) -> PartnerRow:
+    """Change a partner's trust tier (1-4, or None: not vetted), sectors or suspension, with a reason.
+    Takes effect at the partner's next request; every change is an audit event."""
+    if not reason.strip():
+        raise InvalidRequest("a reason is required to change a partner's standing")
+    tier = partner.trust_tier if trust_tier == "keep" else trust_tier
+    if tier is not None and (not isinstance(tier, int) or tier not in TrustTier._value2member_map_):
+        raise InvalidRequest(f"trust tier {tier!r} must be 1 (closest allies) to 4 (restricted)")
+    chosen = frozenset(s.strip().lower() for s in sectors) if sectors is not None else partner.sector_set
+    for sector in chosen:
+        if not _SECTOR.fullmatch(sector):
+            raise InvalidRequest(f"sector {sector[:64]!r} must be a lower-case word (a-z, 0-9, '-')")
+    halted = partner.suspended if suspended is None else suspended
+    store.set_standing(conn, partner.id, tier, chosen, halted)
+    audit.record(
+        conn,
+        actor,
+        "partner.standing",
+        f"partner:{partner.name}",
+        trust_tier=tier,
+        sectors=sorted(chosen),
+        suspended=halted,
+        reason=reason,
+    )
+    return require_partner(conn, partner.name)
 
 
 def authenticate(conn: Connection, token: str, claimed_name: str | None = None) -> Principal | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from gesher.policy.entitlement import Entitlement
+
 
 class StakeholderKind(StrEnum):
     GOVERNMENT = "government"
@@ -28,3 +30,4 @@ class Principal:
     kind: str
     is_admin: bool = False
     grants: dict[str, Grant] = field(default_factory=dict)
+    entitlement: Entitlement | None = None  # None: receives no object (e.g. an unknown caller)

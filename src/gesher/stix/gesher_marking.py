@@ -21,8 +21,9 @@ GESHER_MARKING_EXTENSION_ID: Final = "extension-definition--e797391a-c93f-4623-a
 GESHER_IDENTITY_ID: Final = "identity--babdd7eb-1c54-46e3-b75f-3232c79f67b9"
 _PUBLISHED: Final = "2026-11-22T00:00:00.000Z"
 _RECIPIENT = re.compile(r"[A-Z]{2}|group:[a-z0-9][a-z0-9._-]{0,62}")
+_PARTNER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,99}")
 _FIELDS: Final = frozenset(
-    {"extension_type", "tier", "releasable_to", "embargo_until", "originator_controlled"}
+    {"extension_type", "tier", "releasable_to", "recipients", "embargo_until", "originator_controlled"}
 )
 
 
@@ -39,6 +40,7 @@ class Tier(IntEnum):
 class GesherMarking:
     tier: Tier
     releasable_to: frozenset[str] | None = None  # None: no releasability restriction
+    recipients: frozenset[str] | None = None  # organisations named as recipients (partner names)
     embargo_until: str | None = None
     originator_controlled: bool = False
 
@@ -76,7 +78,9 @@ def extension_definition() -> dict[str, object]:
         "originator control, carried by marking-definition objects.",
         "schema": "JSON Schema (draft 2020-12) published with gesher: gesher/stix/schemas/"
         "gesher-marking-extension.json. Properties: tier (public|defensive|sensitive|offensive, required), "
-        "releasable_to (ISO 3166-1 alpha-2 codes and group:<name>), embargo_until (timestamp), "
+        "releasable_to (ISO 3166-1 alpha-2 codes and group:<name>), recipients (named recipient "
+        "organisations: the only ones that may receive TLP:AMBER+STRICT or TLP:RED), "
+        "embargo_until (timestamp), "
         "originator_controlled (boolean).",
         "version": "1.0.0",
         "extension_types": ["property-extension"],
@@ -95,6 +99,7 @@ def gesher_marking_of(definition: Mapping[str, object]) -> GesherMarking | None:
     return GesherMarking(
         tier=_tier(content),
         releasable_to=_releasable_to(content),
+        recipients=_recipients(content),
         embargo_until=_embargo(content),
         originator_controlled=_flag(content),
     )
@@ -123,6 +128,18 @@ def _releasable_to(content: Mapping[str, object]) -> frozenset[str] | None:
             raise InvalidStix(
                 f"gesher marking: {recipient!r} is neither an ISO 3166-1 alpha-2 code nor group:<name>"
             )
+    return frozenset(value)
+
+
+def _recipients(content: Mapping[str, object]) -> frozenset[str] | None:
+    if "recipients" not in content:
+        return None
+    value = content["recipients"]
+    if not isinstance(value, list) or not value or len(set(map(str, value))) != len(value):
+        raise InvalidStix("gesher marking: recipients must be a non-empty list without repeats")
+    for name in value:
+        if not isinstance(name, str) or not _PARTNER_NAME.fullmatch(name):
+            raise InvalidStix(f"gesher marking: recipient {str(name)[:100]!r} is not a partner name")
     return frozenset(value)
 
 

@@ -68,12 +68,14 @@ class UnknownMarking(InvalidStix):
 
 @dataclass(frozen=True)
 class MarkingLevels:
-    tlp: Tlp
+    tlp: Tlp | None  # None only when no TLP marking and no default were given
     pap: Pap | None
     reasons: tuple[str, ...]
 
 
-def marking_levels(refs: Iterable[str], default_tlp: Tlp, other_known: Collection[str] = ()) -> MarkingLevels:
+def marking_levels(
+    refs: Iterable[str], default_tlp: Tlp | None, other_known: Collection[str] = ()
+) -> MarkingLevels:
     """An object's TLP is the most restrictive TLP marking it carries; without one it gets the exchange's
     default. Its PAP is likewise the most restrictive PAP marking, if any. A reference to a marking
     definition that is neither TLP, PAP nor otherwise known to the exchange (e.g. a stored copyright
@@ -94,8 +96,10 @@ def marking_levels(refs: Iterable[str], default_tlp: Tlp, other_known: Collectio
     return MarkingLevels(tlps[-1] if tlps else default_tlp, paps[-1] if paps else None, tuple(reasons))
 
 
-def _tlp_reason(tlps: list[Tlp], default: Tlp) -> str:
+def _tlp_reason(tlps: list[Tlp], default: Tlp | None) -> str:
     if not tlps:
+        if default is None:
+            return "no TLP marking: the policy's default TLP applies"
         return f"no TLP marking: the exchange default {default.label} applies"
     if len(tlps) == 1:
         return f"marked {tlps[0].label}"

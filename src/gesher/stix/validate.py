@@ -371,3 +371,10 @@ def _unlisted_type(obj: Mapping[str, object], t: str) -> _Spec | str:
                 if kind in ("new-sdo", "new-sro"):
                     return _CUSTOM_OBJECT
     return f"unknown object type {t!r} (custom types start with 'x-' or carry an extension definition)"
+
+
+def required_properties(t: str) -> tuple[str, ...]:
+    """The properties STIX 2.1 requires on an object of type `t` (custom types: the common core ones).
+    Sanitisation uses it: an object that would lose one is withheld, never served invalid."""
+    spec = _SPECS.get(t)
+    return spec.required if spec is not None else _CORE

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import orjson
 from sqlalchemy import Connection, Row, Select, and_, bindparam, delete, false, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,9 +30,11 @@ class _Shape:
     first: bool
     every: bool
     keys: bool
+    labelled: bool = False  # a partner's read: only open labels, or gated ones on released versions
+    gated: bool = False
 
     @classmethod
-    def of(cls, q: TaxiiQuery) -> _Shape:
+    def of(cls, q: TaxiiQuery, labels: LabelFilter | None = None) -> _Shape:
         v = q.versions
         return cls(
             q.added_after is not None,
@@ -42,11 +45,23 @@ class _Shape:
             v.first,
             v.every,
             bool(v.keys),
+            labels is not None,
+            labels is not None and bool(labels.gated),
         )
 
 
-def _params(collection: int, q: TaxiiQuery) -> dict[str, object]:
+@dataclass(frozen=True)
+class LabelFilter:
+    """The access labels a partner may receive (exchange.clearance computes them)."""
+
+    open: tuple[int, ...]
+    gated: tuple[int, ...]
+
+
+def _params(collection: int, q: TaxiiQuery, labels: LabelFilter | None = None) -> dict[str, object]:
     return {
+        "open_labels": list(labels.open) if labels else [],
+        "gated_labels": list(labels.gated) if labels else [],
         "cid": collection,
         "added_after": q.added_after,
         "ids": list(q.ids),
@@ -85,6 +100,12 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     version_cond = _version_condition(shape)
     if version_cond is not None:
         conds.append(version_cond)
+    if shape.labelled:
+        allowed = c.label_id.in_(bindparam("open_labels", expanding=True))
+        if shape.gated:
+            released = and_(c.released, c.label_id.in_(bindparam("gated_labels", expanding=True)))
+            allowed = or_(allowed, released)
+        conds.append(allowed)
     return conds
 
 
@@ -180,11 +201,12 @@ def page(
     after: int | None,
     limit: int,
     columns: tuple[str, ...],
+    labels: LabelFilter | None = None,
 ) -> Sequence[Row[tuple[object, ...]]]:
     """Up to `limit` rows (date_added first, then `columns`) in date_added order, strictly after the cursor
-    position `after`."""
-    stmt = _page_statement(_Shape.of(q), after is not None, columns)
-    params = _params(collection, q) | {"after": after, "limit": limit}
+    position `after`; with `labels`, only versions carrying those labels."""
+    stmt = _page_statement(_Shape.of(q, labels), after is not None, columns)
+    params = _params(collection, q, labels) | {"after": after, "limit": limit}
     return conn.execute(stmt, params).all()
 
 
@@ -205,3 +227,117 @@ def delete_versions(conn: Connection, collection: int, date_addeds: Sequence[int
         conn.execute(
             delete(objects).where(objects.c.collection_key == collection, objects.c.date_added.in_(chunk))
         )
+
+
+_MARKING_DEFINITION = (
+    select(objects.c.body)
+    .where(
+        # The collection key leads the (collection, object id, version) index: probe it per collection.
+        objects.c.collection_key.in_(select(collections.c.key).scalar_subquery()),
+        objects.c.object_id == bindparam("oid"),
+        objects.c.type == "marking-definition",
+    )
+    .limit(10)
+)
+
+
+def marking_definitions(conn: Connection, object_id: str) -> list[dict[str, object]]:
+    """The distinct stored copies of a marking definition, from every collection (a partner may store a
+    different object under a known id in its own collection: the caller must refuse such conflicts)."""
+    bodies = {bytes(b) for b in conn.execute(_MARKING_DEFINITION, {"oid": object_id}).scalars()}
+    return [orjson.loads(b) for b in sorted(bodies)]
+
+
+def held_ids(
+    conn: Connection,
+    object_ids: Sequence[str],
+    readable: Sequence[str] | None = None,
+    labels: LabelFilter | None = None,
+) -> set[str]:
+    """Which of `object_ids` the exchange holds in any collection; with `readable` and `labels`, which of
+    them have a version in those collections carrying those labels (what a partner may see)."""
+    if not object_ids:
+        return set()
+    c = objects.c
+    keys: ColumnElement[bool] = (
+        c.collection_key.in_(select(collections.c.key).scalar_subquery())
+        if readable is None
+        else c.collection_key.in_(select(collections.c.key).where(collections.c.id.in_(list(readable))))
+    )
+    conds = [keys, c.object_id.in_(list(object_ids))]
+    if labels is not None:
+        allowed = c.label_id.in_(list(labels.open))
+        if labels.gated:
+            allowed = or_(allowed, and_(c.released, c.label_id.in_(list(labels.gated))))
+        conds.append(allowed)
+    return {str(oid) for oid in conn.execute(select(c.object_id).where(*conds).distinct()).scalars()}
+
+
+@dataclass(frozen=True)
+class StoredLocation:
+    """Where one version of an object is stored, with its label and release state (for operators)."""
+
+    collection_id: str
+    collection_name: str
+    collection_key: int
+    object_id: str
+    version: str
+    version_text: str
+    label_id: int | None
+    released: bool
+    is_latest: bool
+
+
+def locations(conn: Connection, object_id: str) -> list[StoredLocation]:
+    """Every stored version of `object_id`, in every collection, oldest first."""
+    c = objects.c
+    stmt = (
+        select(
+            collections.c.id,
+            collections.c.name,
+            c.collection_key,
+            c.object_id,
+            c.version,
+            c.version_text,
+            c.label_id,
+            c.released,
+            c.is_latest,
+        )
+        .join(collections, collections.c.key == c.collection_key)
+        .where(c.collection_key.in_(select(collections.c.key).scalar_subquery()), c.object_id == object_id)
+        .order_by(collections.c.name, c.version)
+    )
+    return [StoredLocation(*row) for row in conn.execute(stmt)]
+
+
+def set_released(conn: Connection, collection: int, object_id: str, version: str, released: bool) -> int:
+    stmt = (
+        update(objects)
+        .where(
+            objects.c.collection_key == collection,
+            objects.c.object_id == object_id,
+            objects.c.version == version,
+        )
+        .values(released=released)
+    )
+    return int(conn.execute(stmt).rowcount)
+
+
+def unlabelled(conn: Connection, limit: int) -> Sequence[Row[tuple[object, ...]]]:
+    """(collection key, date added, body) of versions without a label (stored before labels existed)."""
+    c = objects.c
+    stmt = (
+        select(c.collection_key, c.date_added, c.body)
+        .where(c.label_id.is_(None))
+        .order_by(c.collection_key, c.date_added)
+        .limit(limit)
+    )
+    return conn.execute(stmt).all()
+
+
+def set_label(conn: Connection, collection: int, date_added: int, label_id: int) -> None:
+    conn.execute(
+        update(objects)
+        .where(objects.c.collection_key == collection, objects.c.date_added == date_added)
+        .values(label_id=label_id)
+    )

@@ -18,6 +18,12 @@ class PartnerRow:
     kind: str
     is_admin: bool
     suspended: bool
+    trust_tier: int | None = None
+    sectors: str = ""  # comma-separated
+
+    @property
+    def sector_set(self) -> frozenset[str]:
+        return frozenset(s for s in self.sectors.split(",") if s)
 
 
 @dataclass(frozen=True)
@@ -35,13 +41,22 @@ _PARTNER_COLS = (
     partners.c.kind,
     partners.c.is_admin,
     partners.c.suspended,
+    partners.c.trust_tier,
+    partners.c.sectors,
 )
+_WIDTH = len(_PARTNER_COLS)
 
 
 def insert(conn: Connection, name: str, country: str, kind: str, is_admin: bool, now: int) -> PartnerRow:
     result = conn.execute(
         partners.insert().values(
-            name=name, country=country, kind=kind, is_admin=is_admin, suspended=False, created_at=now
+            name=name,
+            country=country,
+            kind=kind,
+            is_admin=is_admin,
+            suspended=False,
+            created_at=now,
+            sectors="",
         )
     )
     return PartnerRow(int(result.inserted_primary_key[0]), name, country, kind, is_admin, False)
@@ -54,6 +69,17 @@ def by_name(conn: Connection, name: str) -> PartnerRow | None:
 
 def all_partners(conn: Connection) -> list[PartnerRow]:
     return [PartnerRow(*r) for r in conn.execute(select(*_PARTNER_COLS).order_by(partners.c.name))]
+
+
+def set_standing(
+    conn: Connection,
+    partner_id: int,
+    trust_tier: int | None,
+    sectors: frozenset[str],
+    suspended: bool,
+) -> None:
+    stmt = update(partners).where(partners.c.id == partner_id)
+    conn.execute(stmt.values(trust_tier=trust_tier, sectors=",".join(sorted(sectors)), suspended=suspended))
 
 
 def add_token(conn: Connection, partner_id: int, token_hash: str, prefix: str, now: int) -> None:
@@ -94,7 +120,7 @@ def owner_of_token(conn: Connection, token_hash: str) -> TokenOwner | None:
     rows = conn.execute(_OWNER_OF_TOKEN, {"token_hash": token_hash}).all()
     if not rows:
         return None
-    partner = PartnerRow(*rows[0][:6])
+    partner = PartnerRow(*rows[0][:_WIDTH])
     found = {r.collection_id: (bool(r.can_read), bool(r.can_write)) for r in rows if r.collection_id}
     return TokenOwner(partner, found)
 

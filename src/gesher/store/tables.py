@@ -62,6 +62,9 @@ partners = Table(
     Column("is_admin", Boolean, nullable=False, default=False),
     Column("suspended", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
+    # Trust tier 1 (closest allies) .. 4 (restricted); NULL: not vetted (TLP:CLEAR public material only).
+    Column("trust_tier", Integer, nullable=True),
+    Column("sectors", Text, nullable=False, default=""),  # comma-separated, sorted
 )
 
 api_tokens = Table(
@@ -100,10 +103,51 @@ objects = Table(
     Column("is_latest", Boolean, nullable=False),
     Column("is_first", Boolean, nullable=False),
     Column("added_by", Integer, ForeignKey("partners.id"), nullable=True),
+    # The version's access label (computed at ingest from its markings); NULL is never served to partners.
+    Column("label_id", Integer, ForeignKey("access_labels.id"), nullable=True),
+    # A second analyst approved this version's release (only consulted for labels that need it).
+    Column("released", Boolean, nullable=False, default=False),
     Column("body", LargeBinary, nullable=False),
     PrimaryKeyConstraint("collection_key", "date_added"),
     UniqueConstraint("collection_key", "object_id", "version"),
     Index(None, "collection_key", "type", "date_added"),
+)
+
+# Distinct access labels (DESIGN.md): few rows, append-only, read whole into each process's cache.
+access_labels = Table(
+    "access_labels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("label", Text, nullable=False),  # JSON, with the reasons that explain it
+)
+
+# Every policy ever loaded (append-only); the newest row is in force from the next request.
+policies = Table(
+    "policies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("loaded_at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+# The release gate's history (append-only): requests and approvals of one object version.
+release_events = Table(
+    "release_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("collection_key", Integer, ForeignKey("collections.key"), nullable=False),
+    Column("object_id", String(300), nullable=False),
+    Column("version", String(30), nullable=False),
+    Column("action", String(16), nullable=False),  # request | approve | revoke
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index(None, "collection_key", "object_id", "version"),
 )
 
 statuses = Table(

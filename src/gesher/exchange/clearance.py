@@ -1,0 +1,157 @@
+"""Which stored versions a partner may receive, computed per access label and cached per process.
+
+DESIGN.md, "Access labels": the policy decides once per (partner entitlement, label), not per object; the
+allowed label ids become a SQL filter. Each request checks, in one query, which policy is in force and
+the newest label id, so a policy load, a new label or a partner change (the entitlement is part of the
+cache key) takes effect at the next request, in every worker. Time-dependent decisions (an embargo that
+ends, an agreement that expires) carry the time at which they must be recomputed."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from gesher.policy.decide import Decision, decide
+from gesher.policy.entitlement import Entitlement
+from gesher.policy.labels import AccessLabel
+from gesher.policy.policy_file import parse_policy
+from gesher.policy.rules import DENY_ALL, Policy
+from gesher.policy.sanitise import Sanitiser
+from gesher.stix.timestamps import now_micros
+from gesher.store import labels as label_store
+from gesher.store import policies as policy_store
+
+_CACHED_PARTNERS = 4096
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What one partner may receive right now: label ids served as they are (after sanitisation), label
+    ids served only for versions a second analyst released, and how to redact each."""
+
+    policy: Policy
+    policy_id: int
+    open: tuple[int, ...]
+    gated: tuple[int, ...]
+    profiles: dict[int, str | None] = field(default_factory=dict)
+    denied_selectors: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    valid_until: int | None = None
+
+    @property
+    def nothing(self) -> bool:
+        return not self.open and not self.gated
+
+
+class Clearance:
+    """One per process (held by the Node). Thread-safe: API workers share it."""
+
+    def __init__(self, exchange_identity: str) -> None:
+        self.exchange_identity = exchange_identity
+        self._lock = threading.Lock()
+        self._labels: dict[int, AccessLabel] = {}
+        self._newest_label = 0
+        self._policies: dict[int, Policy] = {0: DENY_ALL}
+        self._allowed: OrderedDict[tuple[object, ...], Allowed] = OrderedDict()
+        self._sanitisers: dict[tuple[int, str], Sanitiser] = {}
+
+    def current_policy(self, conn: Connection) -> tuple[int, Policy]:
+        policy_id, _ = policy_store.state(conn)
+        return policy_id, self._policy(conn, policy_id)
+
+    def label(self, conn: Connection, label_id: int) -> AccessLabel | None:
+        self._refresh_labels(conn, label_id)
+        return self._labels.get(label_id)
+
+    def allowed(self, conn: Connection, entitlement: Entitlement, now: int | None = None) -> Allowed:
+        policy_id, newest = policy_store.state(conn)
+        self._refresh_labels(conn, newest)
+        now = now_micros() if now is None else now
+        key = (entitlement, policy_id, newest)
+        with self._lock:
+            found = self._allowed.get(key)
+            if found is not None and (found.valid_until is None or now < found.valid_until):
+                self._allowed.move_to_end(key)
+                return found
+        computed = self._compute(entitlement, policy_id, self._policy(conn, policy_id), now)
+        with self._lock:
+            self._allowed[key] = computed
+            while len(self._allowed) > _CACHED_PARTNERS:
+                self._allowed.popitem(last=False)
+        return computed
+
+    def sanitiser(self, allowed: Allowed, profile: str | None) -> Sanitiser | None:
+        if profile is None or profile not in allowed.policy.profiles:
+            return None
+        key = (allowed.policy_id, profile)
+        found = self._sanitisers.get(key)
+        if found is None:
+            found = self._sanitisers[key] = Sanitiser(
+                allowed.policy.profiles[profile], self.exchange_identity
+            )
+        return found
+
+    def decisions(
+        self, conn: Connection, entitlement: Entitlement, label_id: int, now: int | None = None
+    ) -> tuple[Decision, list[tuple[tuple[str, ...], Decision]]] | None:
+        """The decision for one label and for each of its granular redactions (for `policy explain`)."""
+        label = self.label(conn, label_id)
+        if label is None:
+            return None
+        _, policy = self.current_policy(conn)
+        now = now_micros() if now is None else now
+        return decide(entitlement, label, policy, now), [
+            (sel, decide(entitlement, sub, policy, now)) for sel, sub in label.redactions
+        ]
+
+    def _refresh_labels(self, conn: Connection, newest: int) -> None:
+        if newest <= self._newest_label:
+            return
+        fresh = label_store.all_labels(conn, after=self._newest_label)
+        with self._lock:
+            self._labels.update(fresh)
+            self._newest_label = max(self._newest_label, *fresh) if fresh else self._newest_label
+
+    def _policy(self, conn: Connection, policy_id: int) -> Policy:
+        found = self._policies.get(policy_id)
+        if found is None:
+            stored = policy_store.by_id(conn, policy_id)
+            # A stored policy was validated when it was loaded; parsing again cannot fail short of tampering,
+            # and then the deny-all policy is the only safe reading.
+            found = parse_policy(stored.text, f"policy #{policy_id}") if stored else DENY_ALL
+            self._policies[policy_id] = found
+        return found
+
+    def _compute(self, entitlement: Entitlement, policy_id: int, policy: Policy, now: int) -> Allowed:
+        open_ids: list[int] = []
+        gated: list[int] = []
+        profiles: dict[int, str | None] = {}
+        denied: dict[int, tuple[str, ...]] = {}
+        ends: list[int] = []
+        for label_id, label in sorted(self._labels.items()):
+            d = decide(entitlement, label, policy, now)
+            if d.valid_until is not None:
+                ends.append(d.valid_until)
+            if not d.allowed:
+                continue
+            (gated if d.needs_release else open_ids).append(label_id)
+            profiles[label_id] = d.profile
+            hidden = [
+                s
+                for sel, sub in label.redactions
+                if _hides(decide(entitlement, sub, policy, now), d)
+                for s in sel
+            ]
+            if hidden:
+                denied[label_id] = tuple(hidden)
+        return Allowed(
+            policy, policy_id, tuple(open_ids), tuple(gated), profiles, denied, min(ends) if ends else None
+        )
+
+
+def _hides(part: Decision, whole: Decision) -> bool:
+    """A granularly marked property is removed when the partner may not receive it, or when it would need
+    a release approval that the object as a whole does not (an approval covers the object's own label)."""
+    return not part.allowed or (part.needs_release and not whole.needs_release)
