@@ -21,6 +21,14 @@ from bench.common import RssSampler, Server, basic_auth, free_port, stop, wait_u
 ROOT = Path(__file__).resolve().parent.parent
 GESHER = ROOT / ".venv" / "bin" / "gesher"
 PARTNER = "bench-partner"
+BENCH_POLICY = f"""
+version: 1
+rules:
+  - name: bench
+    partners: [{PARTNER}]
+    max_tlp: AMBER
+    max_tier: offensive
+"""
 
 
 def available() -> str | None:
@@ -56,6 +64,12 @@ def provision(env: dict[str, str]) -> tuple[str, str]:
         _cli(env, "partner", "add", PARTNER, "--country", "NL", "--kind", "industry", "--json")
     )["token"]
     _cli(env, "partner", "grant", PARTNER, collection, "--read", "--write")
+    # The tiered policy is on: the partner is vetted and named for everything (bench/policy_bench.py
+    # measures the policy's cost over realistic label diversity).
+    _cli(env, "partner", "set", PARTNER, "--tier", "1", "--reason", "bench")
+    policy = Path(env["GESHER_DATA_DIR"]) / "policy.yaml"
+    policy.write_text(BENCH_POLICY)
+    _cli(env, "policy", "load", str(policy), "--reason", "bench")
     return collection, token
 
 

@@ -20,7 +20,7 @@ from gesher.exchange.clearance import Allowed, Clearance
 from gesher.policy.access import CollectionAccess, collection_access
 from gesher.policy.principal import Principal
 from gesher.policy.rules import DENY_ALL
-from gesher.policy.sanitise import remove_selectors
+from gesher.policy.sanitise import Sanitiser, remove_selectors
 from gesher.store import collections as collection_store
 from gesher.store import objects as store
 from gesher.store.collections import Collection
@@ -103,7 +103,8 @@ class Outbound:
         # Counts and `more` are computed after every filter: rows withheld here are fetched past until the
         # page is full or the collection is exhausted (hidden is indistinguishable from absent).
         while True:
-            rows = store.page(self.conn, collection.key, q, position, limit + 1, (*_SERVING, *cols), labels)
+            extra = () if cols == ("body",) else cols
+            rows = store.page(self.conn, collection.key, q, position, limit + 1, (*_SERVING, *extra), labels)
             served.extend(self._serve(rows, allowed, labels, cols))
             if len(served) > limit or len(rows) <= limit:
                 break
@@ -117,34 +118,32 @@ class Outbound:
         labels: LabelFilter,
         cols: tuple[str, ...],
     ) -> list[tuple[object, ...]]:
+        """The rows as served: withheld ones dropped, bodies redacted where the caller's profile or the
+        granular markings ask for it. Runs per row on every partner page, so it is kept lean."""
         hidden = self._hidden_references(rows, labels)
+        plans: dict[int, tuple[Sanitiser | None, tuple[str, ...]]] = {}
+        wants_body = cols == ("body",)
         out: list[tuple[object, ...]] = []
-        for row in rows:
-            date_added, label_id, kind, body, *values = row
-            if hidden and kind in _POINTERS and _points_at(bytes(body), str(kind), hidden):
+        for date_added, label_id, kind, body, *values in rows:
+            if hidden and kind in _POINTERS and _points_at(body, str(kind), hidden):  # type: ignore[arg-type]
                 continue
-            served = self._sanitised(bytes(body), int(label_id), allowed)
-            if served is None:
-                continue
-            out.append(
-                (date_added, *(served if name == "body" else v for name, v in zip(cols, values, strict=True)))
-            )
+            plan = plans.get(label_id)  # type: ignore[call-overload]
+            if plan is None:
+                plan = plans[label_id] = self._plan(int(label_id), allowed)  # type: ignore[call-overload]
+            sanitiser, denied = plan
+            if denied or (sanitiser is not None and sanitiser.needs(body)):  # type: ignore[arg-type]
+                body = _redacted(bytes(body), sanitiser, denied)  # type: ignore[arg-type]
+                if body is None:
+                    continue
+            out.append((date_added, body) if wants_body else (date_added, *values))
         return out
 
-    def _sanitised(self, body: bytes, label_id: int, allowed: Allowed) -> bytes | None:
-        """The bytes this caller receives: unchanged, redacted by its sanitisation profile and the granular
-        markings it is not cleared for, or None when redaction would leave no valid object."""
+    def _plan(self, label_id: int, allowed: Allowed) -> tuple[Sanitiser | None, tuple[str, ...]]:
+        """How versions with this label are redacted for the caller: its profile's sanitiser and the
+        granular-marking selectors it is not cleared for."""
         assert self.clearance is not None
         sanitiser = self.clearance.sanitiser(allowed, allowed.profiles.get(label_id))
-        denied = allowed.denied_selectors.get(label_id, ())
-        if not denied and (sanitiser is None or not sanitiser.needs(body)):
-            return body
-        obj = orjson.loads(body)
-        if sanitiser is not None:
-            redacted = sanitiser.apply(obj, denied)
-            return orjson.dumps(redacted.obj) if redacted.obj is not None else None
-        kept = remove_selectors(obj, denied)
-        return orjson.dumps(kept) if kept is not None else None
+        return sanitiser, allowed.denied_selectors.get(label_id, ())
 
     def _hidden_references(self, rows: Sequence[Row[tuple[object, ...]]], labels: LabelFilter) -> set[str]:
         """Ids referenced by relationships and sightings in `rows` that the exchange holds but the caller
@@ -181,6 +180,13 @@ class Outbound:
 
 
 NOTHING: Final = Allowed(DENY_ALL, 0, (), ())
+
+
+def _redacted(body: bytes, sanitiser: Sanitiser | None, denied: tuple[str, ...]) -> bytes | None:
+    """The redacted bytes, or None when redaction would leave no valid object (it is then withheld)."""
+    obj = orjson.loads(body)
+    kept = sanitiser.apply(obj, denied).obj if sanitiser is not None else remove_selectors(obj, denied)
+    return orjson.dumps(kept) if kept is not None else None
 
 
 def _references(obj: dict[str, object], kind: str) -> list[str]:

@@ -56,6 +56,7 @@ class Explanation:
     redactions: list[tuple[tuple[str, ...], Decision]]
     released: bool
     served: bytes | None  # the exact bytes the partner would receive, None when withheld
+    sanitised: tuple[str, ...] = ()  # what its sanitisation profile changes, in words
 
     @property
     def receives(self) -> bool:
@@ -92,7 +93,20 @@ def _explain(
         redactions=decided[1] if decided else [],
         released=loc.released,
         served=served,
+        sanitised=_sanitised(conn, clearance, principal, loc) if served is not None else (),
     )
+
+
+def _sanitised(
+    conn: Connection, clearance: Clearance, principal: Principal, loc: StoredLocation
+) -> tuple[str, ...]:
+    """The sanitiser's own account of what it changes in this version for this partner."""
+    assert principal.entitlement is not None and loc.label_id is not None
+    allowed = clearance.allowed(conn, principal.entitlement)
+    sanitiser = clearance.sanitiser(allowed, allowed.profiles.get(loc.label_id))
+    if sanitiser is None:
+        return ()
+    return sanitiser.apply(orjson.loads(loc.body), allowed.denied_selectors.get(loc.label_id, ())).redactions
 
 
 def _served(
@@ -139,6 +153,7 @@ def explanation_lines(e: Explanation) -> list[str]:
         lines.append(f"decided by {d.decided_by}; sanitisation profile: {d.profile or 'none'}")
         if d.needs_release and not e.released:
             lines.append("pending: no second analyst has approved this version's release")
+    lines.extend(f"sanitised: {r}" for r in e.sanitised)
     for selectors, part in e.redactions:
         if not part.allowed or (part.needs_release and not d.needs_release):
             lines.append(f"redacted {', '.join(selectors)}: {part.reasons[-1]}")

@@ -286,6 +286,7 @@ class StoredLocation:
     label_id: int | None
     released: bool
     is_latest: bool
+    body: bytes
 
 
 def locations(conn: Connection, object_id: str) -> list[StoredLocation]:
@@ -302,6 +303,7 @@ def locations(conn: Connection, object_id: str) -> list[StoredLocation]:
             c.label_id,
             c.released,
             c.is_latest,
+            c.body,
         )
         .join(collections, collections.c.key == c.collection_key)
         .where(c.collection_key.in_(select(collections.c.key).scalar_subquery()), c.object_id == object_id)
