@@ -12,7 +12,7 @@ from rich.panel import Panel
 from gesher.cli.context import actor, out, state
 from gesher.cli.ingest import ingest
 from gesher.cli.serve import serve
-from gesher.exchange import policies
+from gesher.exchange import policies, release
 from gesher.exchange.collections import create_collection
 from gesher.exchange.node import Node
 from gesher.partners import service
@@ -25,6 +25,7 @@ COLLECTIONS = {
         "amnesty_",
     ),
     "mitre-attack": ("MITRE ATT&CK for ICS and Mobile (see LICENSE-MITRE-ATTACK.txt)", "mitre_"),
+    "national-alerts": ("National CERT alerts with mixed markings (gesher demo data)", "gesher_demo_"),
     "partner-contributions": ("Intelligence contributed by partners", None),
 }
 # name, country, kind, trust tier, {collection: (read, write)}
@@ -36,6 +37,7 @@ PARTNERS = {
         {
             "spyware-indicators": (True, False),
             "mitre-attack": (True, False),
+            "national-alerts": (True, False),
             "partner-contributions": (True, True),
         },
     ),
@@ -43,15 +45,31 @@ PARTNERS = {
         "NL",
         "isac",
         2,
-        {"spyware-indicators": (True, False), "partner-contributions": (False, True)},
+        {
+            "spyware-indicators": (True, False),
+            "national-alerts": (True, False),
+            "partner-contributions": (False, True),
+        },
+    ),
+    "research-lab": (  # not vetted: receives only TLP:CLEAR public material
+        "IL",
+        "academia",
+        None,
+        {"national-alerts": (True, False), "spyware-indicators": (True, False)},
     ),
 }
+# The demo's two analysts release one offensive item (the release gate needs two of them) and leave a
+# sensitive report pending, so `gesher policy preview` shows both states.
+RELEASED = "malware--f70bec24-12a6-4757-b724-02925501c723"
+PENDING = "report--f005ed3b-3ad3-4930-821a-01cbb14c9a73"
 
 
 def demo_files(prefix: str) -> list[Path]:
     folder = resources.files("gesher") / "demo_data"
     return sorted(
-        Path(str(f)) for f in folder.iterdir() if f.name.startswith(prefix) and f.name.endswith(".gz")
+        Path(str(f))
+        for f in folder.iterdir()
+        if f.name.startswith(prefix) and f.name.endswith((".json", ".json.gz"))
     )
 
 
@@ -69,6 +87,7 @@ def demo(
         if prefix:
             ingest(ctx, demo_files(prefix), collection=name, as_json=False)
     tokens = _partners(node, ids)
+    _release(node)
     _explain(tokens, ids, host, port)
     if not no_serve:
         serve(
@@ -114,6 +133,15 @@ def _partners(node: Node, ids: dict[str, str]) -> dict[str, str]:
         if not current or current[-1].text != text:
             policies.load(conn, actor(), text, "demo policy.yaml", "demo set-up")
     return tokens
+
+
+def _release(node: Node) -> None:
+    with node.db.write() as conn:
+        if not release.is_released(conn, RELEASED):
+            release.request(conn, "analyst:dana", RELEASED, "demo: needed by the closest ally's CERT")
+            release.approve(conn, "analyst:yossi", RELEASED, "demo: second analyst agrees")
+        if not release.was_requested(conn, PENDING):
+            release.request(conn, "analyst:dana", PENDING, "demo: waiting for a second analyst")
 
 
 def _explain(tokens: dict[str, str], ids: dict[str, str], host: str, port: int) -> None:

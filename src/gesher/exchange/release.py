@@ -103,3 +103,18 @@ def revoke(
         object_store.set_released(conn, loc.collection_key, loc.object_id, loc.version, False)
         audit.record(conn, actor, "release.revoke", loc.object_id, version=loc.version_text, reason=why)
     return targets
+
+
+def is_released(conn: Connection, object_id: str) -> bool:
+    """Whether any stored latest version of the object has an approved release."""
+    return any(loc.released for loc in object_store.locations(conn, object_id) if loc.is_latest)
+
+
+def was_requested(conn: Connection, object_id: str) -> bool:
+    """Whether a release of the object's latest version was ever requested."""
+    return any(
+        e.action == "request"
+        for loc in object_store.locations(conn, object_id)
+        if loc.is_latest
+        for e in store.history(conn, loc.collection_key, loc.object_id, loc.version)
+    )

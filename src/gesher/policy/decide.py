@@ -101,6 +101,8 @@ def decide(entitlement: Entitlement, label: AccessLabel, policy: Policy, now: in
     named = label.recipients is not None and entitlement.partner in label.recipients
     if label.originator_controlled and not named:
         return deny("originator-controlled: only the recipients its markings name may receive it")
+    if label.named_only and not named:
+        return deny("a marking definition naming its recipients: shown only to them")
     if entitlement.trust_tier is None and (tlp > Tlp.CLEAR or tier > Tier.PUBLIC):
         return deny("the partner is not vetted (no trust tier): it receives only TLP:CLEAR public material")
     grants = grants_of(entitlement, policy, now)

@@ -33,6 +33,7 @@ class AccessLabel:
     recipients: frozenset[str] | None = None  # organisations the markings name
     embargo_until: str | None = None
     originator_controlled: bool = False
+    named_only: bool = False  # only the recipients and groups it names may receive it
     redactions: tuple[tuple[tuple[str, ...], AccessLabel], ...] = ()
     reasons: tuple[str, ...] = ()
 
@@ -52,6 +53,7 @@ class AccessLabel:
             "recipients": sorted(self.recipients) if self.recipients is not None else None,
             "embargo_until": self.embargo_until,
             "originator_controlled": self.originator_controlled,
+            "named_only": self.named_only,
             "redactions": [[list(sel), sub.to_json(with_reasons)] for sel, sub in self.redactions],
         }
         if with_reasons:
@@ -77,6 +79,7 @@ class AccessLabel:
             recipients=names(data.get("recipients")),
             embargo_until=str(embargo) if embargo is not None else None,
             originator_controlled=bool(data.get("originator_controlled")),
+            named_only=bool(data.get("named_only")),
             redactions=tuple((tuple(sel), cls.from_json(sub)) for sel, sub in redactions),
             reasons=tuple(str(r) for r in reasons),
         )
@@ -178,7 +181,11 @@ def definition_label(definition: Mapping[str, object], definition_of: Definition
         tier=base.tier or Tier.PUBLIC,
         releasable_to=marking.releasable_to,
         recipients=marking.recipients,
-        reasons=(*base.reasons, "a gesher marking definition: shown only to the recipients it names"),
+        named_only=marking.recipients is not None,
+        reasons=(
+            *base.reasons,
+            "a gesher marking definition: shown only to the recipients and groups it names",
+        ),
     )
 
 

@@ -221,6 +221,8 @@ class Sanitiser:
         if escaped and _ESCAPE_HINT in body:
             return True
         if self._originators:
+            if any(b'"id":"' + o + b'"' in body for o in self._originators):
+                return True  # the protected originator's own identity object
             at = body.find(_CREATED_BY)
             while at >= 0:
                 at += len(_CREATED_BY)
@@ -265,6 +267,8 @@ class Sanitiser:
 
     def _rewrite(self, out: dict[str, Any], t: str, notes: list[str]) -> str | None:
         """Steps 1 and 2, in place on the copy; a reason when the object must be withheld."""
+        if out.get("id") in self.profile.protected_originators:
+            return "the identity of a protected originator: withheld"  # else replacing its refs hides nothing
         if out.get("created_by_ref") in self.profile.protected_originators:
             out["created_by_ref"] = self.exchange_identity
             notes.append("created_by_ref: protected originator replaced by the exchange identity")
