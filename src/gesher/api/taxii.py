@@ -244,7 +244,7 @@ def taxii_router(node: Node) -> APIRouter:
     def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
         q = dataclasses.replace(parse_query(_params(request)), ids=(_object_id(object_id),), types=())
         with caller(request, write=True) as (conn, principal):
-            removal.delete_object(conn, principal, collection_id, object_id, q)
+            removal.delete_object(conn, principal, collection_id, object_id, q, node.clearance)
         return Response(status_code=200)
 
     @router.get(

@@ -44,6 +44,10 @@ class Allowed:
     def nothing(self) -> bool:
         return not self.open and not self.gated
 
+    def admits(self, label_id: int | None, released: bool) -> bool:
+        """Whether a version with this label (and release state) is one the partner may see."""
+        return label_id in self.open or (released and label_id in self.gated)
+
 
 class Clearance:
     """One per process (held by the Node). Thread-safe: API workers share it."""

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from gesher.errors import InvalidStix, NotFound
 from gesher.exchange.labelling import Labeller, label_error
-from gesher.exchange.versioning import Version, flag_changes
+from gesher.exchange.versioning import Flags, Version, flag_changes
 from gesher.stix.markings import UnknownMarking
 from gesher.stix.timestamps import format_micros, now_micros, version_key
 from gesher.stix.validate import object_error
@@ -175,7 +175,7 @@ def _add_batch(
     changes = _flags(fresh, stored)
     store.insert_versions(conn, [_row(collection, c, added_by, changes) for c in fresh])
     old = _old(stored)
-    store.set_flags(conn, collection, [(d, lat, fst) for d, (lat, fst) in changes.items() if d in old])
+    store.set_flags(conn, collection, [(d, flags) for d, flags in changes.items() if d in old])
     result.stored_count += len(fresh)
     return deferred
 
@@ -237,24 +237,24 @@ def _old(stored: dict[str, list[StoredVersion]]) -> set[int]:
     return {s.date_added for versions in stored.values() for s in versions}
 
 
-def _flags(fresh: list[_Candidate], stored: dict[str, list[StoredVersion]]) -> dict[int, tuple[bool, bool]]:
+def _flags(fresh: list[_Candidate], stored: dict[str, list[StoredVersion]]) -> dict[int, Flags]:
     """Flags of every version of every touched object that are new or changed by this batch."""
     by_object: dict[str, list[Version]] = {}
     for c in fresh:
         assert c.key is not None
-        by_object.setdefault(c.object_id, []).append((c.key, c.date_added, None))
-    changes: dict[int, tuple[bool, bool]] = {}
+        by_object.setdefault(c.object_id, []).append((c.key, c.date_added, c.label_id, None))
+    changes: dict[int, Flags] = {}
     for object_id, versions in by_object.items():
-        known = [(s.version, s.date_added, (s.is_latest, s.is_first)) for s in stored.get(object_id, [])]
+        known = [(s.version, s.date_added, s.label_id, s.flags) for s in stored.get(object_id, [])]
         changes.update(flag_changes(versions + known))
     return changes
 
 
 def _row(
-    collection: int, c: _Candidate, added_by: int | None, changes: dict[int, tuple[bool, bool]]
+    collection: int, c: _Candidate, added_by: int | None, changes: dict[int, Flags]
 ) -> tuple[object, ...]:
     """A new version, in the column order of store.tables.objects."""
-    is_latest, is_first = changes[c.date_added]
+    is_latest, is_first, uniform = changes[c.date_added]
     spec_version = c.obj.get("spec_version", "2.1")
     return (
         collection,
@@ -266,6 +266,7 @@ def _row(
         spec_version,
         is_latest,
         is_first,
+        uniform,
         added_by,
         c.label_id,
         False,

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import Connection
 
 from gesher.errors import InvalidStix
+from gesher.exchange.versioning import repair_flags
 from gesher.policy.labels import AccessLabel, definition_label, object_label
 from gesher.stix.markings import PAP_BY_MARKING, TLP_BY_MARKING
 from gesher.stix.validate import required_properties
@@ -95,6 +96,7 @@ def relabel(conn: Connection, batch: int = 1000) -> tuple[int, list[str]]:
     many were labelled and the reasons of those that could not be (they stay unserved)."""
     labeller = Labeller(conn)
     done, failed, skip = 0, [], 0
+    touched: dict[int, set[str]] = {}
     while rows := object_store.unlabelled(conn, batch + skip):
         rows = rows[skip:]
         if not rows:
@@ -108,5 +110,8 @@ def relabel(conn: Connection, batch: int = 1000) -> tuple[int, list[str]]:
                 skip += 1
             else:
                 object_store.set_label(conn, key, date_added, found)
+                touched.setdefault(key, set()).add(str(obj["id"]))
                 done += 1
+    for key, object_ids in touched.items():
+        repair_flags(conn, key, object_ids)
     return done, failed

@@ -8,8 +8,9 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from gesher.errors import Forbidden, NotFound
+from gesher.exchange.clearance import Clearance
 from gesher.exchange.outbound import Outbound
-from gesher.exchange.versioning import flag_changes
+from gesher.exchange.versioning import repair_flags
 from gesher.policy.principal import Principal
 from gesher.store import audit
 from gesher.store import objects as store
@@ -18,12 +19,27 @@ from gesher.taxii.query import TaxiiQuery
 
 
 def delete_object(
-    conn: Connection, principal: Principal, collection_id: str, object_id: str, q: TaxiiQuery
+    conn: Connection,
+    principal: Principal,
+    collection_id: str,
+    object_id: str,
+    q: TaxiiQuery,
+    clearance: Clearance | None = None,
 ) -> int:
     """Delete the versions that match `q` (match[version] defaults to `last`, as everywhere in TAXII) and
-    repair the first/last flags of what remains. Returns how many versions went."""
-    collection, access = Outbound(conn, principal).access(collection_id)
-    matched = store.matching(conn, collection.key, q, t.c.date_added, t.c.added_by)
+    repair the flags of what remains. Returns how many versions went. A partner's request considers only
+    versions it contributed or may see: versions hidden from it are as absent as everywhere else (no 403
+    that would betray them)."""
+    out = Outbound(conn, principal, clearance)
+    collection, access = out.access(collection_id)
+    cols = (t.c.date_added, t.c.added_by, t.c.label_id, t.c.released)
+    matched = list(store.matching(conn, collection.key, q, *cols))
+    if not principal.is_admin:
+        allowed = out.allowed()
+        assert allowed is not None
+        matched = [
+            r for r in matched if r.added_by == principal.partner_id or allowed.admits(r.label_id, r.released)
+        ]
     mine = principal.is_admin or all(row.added_by == principal.partner_id for row in matched)
     if not matched or (not access.can_read and not mine):
         # A write-only caller must not learn that someone else's object exists: same 404 as absent.
@@ -31,7 +47,7 @@ def delete_object(
     if not (access.can_write and mine):
         raise Forbidden("you may delete only versions that you contributed to a collection you can write to")
     store.delete_versions(conn, collection.key, [row.date_added for row in matched])
-    _repair_flags(conn, collection.key, object_id)
+    repair_flags(conn, collection.key, [object_id])
     audit.record(
         conn,
         f"partner:{principal.name}",
@@ -41,9 +57,3 @@ def delete_object(
         versions=len(matched),
     )
     return len(matched)
-
-
-def _repair_flags(conn: Connection, collection: int, object_id: str) -> None:
-    remaining = store.versions_of(conn, collection, [object_id]).get(object_id, [])
-    versions = [(v.version, v.date_added, (v.is_latest, v.is_first)) for v in remaining]
-    store.set_flags(conn, collection, [(d, lat, fst) for d, (lat, fst) in flag_changes(versions).items()])

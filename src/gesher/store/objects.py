@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, Select, and_, bindparam, delete, false, or_, select, update
+from sqlalchemy import Connection, Row, Select, and_, bindparam, delete, false, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from gesher.store import db
@@ -72,17 +73,44 @@ def _params(collection: int, q: TaxiiQuery, labels: LabelFilter | None = None) -
 
 
 def _version_condition(shape: _Shape) -> ColumnElement[bool] | None:
-    """TAXII match[version]: values are OR-ed; `all` matches everything."""
+    """TAXII match[version]: values are OR-ed; `all` matches everything. On a partner's read, `first` and
+    `last` are the first and latest versions that partner may see: the stored flags for objects whose
+    versions share one label, a lookup among the visible versions for the rare others."""
     if shape.every:
         return None
+    c = objects.c
     parts: list[ColumnElement[bool]] = []
     if shape.latest:
-        parts.append(objects.c.is_latest)
+        parts.append(_own(shape, c.is_latest, func.max))
     if shape.first:
-        parts.append(objects.c.is_first)
+        parts.append(_own(shape, c.is_first, func.min))
     if shape.keys:
-        parts.append(objects.c.version.in_(bindparam("keys", expanding=True)))
+        parts.append(c.version.in_(bindparam("keys", expanding=True)))
     return or_(*parts) if parts else false()
+
+
+def _own(shape: _Shape, flag: ColumnElement[bool], pick: Any) -> ColumnElement[bool]:
+    if not shape.labelled:
+        return flag
+    other = objects.alias("other_version")
+    visible = select(pick(other.c.version)).where(
+        other.c.collection_key == objects.c.collection_key,
+        other.c.object_id == objects.c.object_id,
+        _allowed(shape, other),
+    )
+    return or_(
+        and_(objects.c.uniform, flag),
+        and_(~objects.c.uniform, objects.c.version == visible.scalar_subquery()),
+    )
+
+
+def _allowed(shape: _Shape, table: Any) -> ColumnElement[bool]:
+    """The partner's label filter (DESIGN.md, "Access labels"), on `table` (the objects or an alias)."""
+    allowed = table.c.label_id.in_(bindparam("open_labels", expanding=True))
+    if shape.gated:
+        released = and_(table.c.released, table.c.label_id.in_(bindparam("gated_labels", expanding=True)))
+        allowed = or_(allowed, released)
+    return allowed
 
 
 def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
@@ -101,11 +129,7 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     if version_cond is not None:
         conds.append(version_cond)
     if shape.labelled:
-        allowed = c.label_id.in_(bindparam("open_labels", expanding=True))
-        if shape.gated:
-            released = and_(c.released, c.label_id.in_(bindparam("gated_labels", expanding=True)))
-            allowed = or_(allowed, released)
-        conds.append(allowed)
+        conds.append(_allowed(shape, objects))
     return conds
 
 
@@ -136,7 +160,13 @@ class StoredVersion:
     date_added: int
     is_latest: bool
     is_first: bool
+    uniform: bool
+    label_id: int | None
     body: bytes
+
+    @property
+    def flags(self) -> tuple[bool, bool, bool]:
+        return (self.is_latest, self.is_first, self.uniform)
 
 
 def lock_collection(conn: Connection, collection_id: str) -> tuple[int, int] | None:
@@ -168,7 +198,8 @@ def versions_of(
     ids = list(object_ids)
     c = objects.c
     for start in range(0, len(ids), SQLITE_MAX_PARAMS):
-        stmt = select(c.object_id, c.version, c.date_added, c.is_latest, c.is_first, c.body).where(
+        cols = (c.object_id, c.version, c.date_added, c.is_latest, c.is_first, c.uniform, c.label_id, c.body)
+        stmt = select(*cols).where(
             c.collection_key == collection, c.object_id.in_(ids[start : start + SQLITE_MAX_PARAMS])
         )
         for row in conn.execute(stmt):
@@ -181,15 +212,17 @@ def insert_versions(conn: Connection, rows: Sequence[tuple[object, ...]]) -> Non
     bulk_insert(conn, objects, rows)
 
 
-def set_flags(conn: Connection, collection: int, changes: Iterable[tuple[int, bool, bool]]) -> None:
-    """(date_added, is_latest, is_first) for versions whose flags changed."""
-    params = [{"k": d, "latest": lat, "first": fst} for d, lat, fst in changes]
+def set_flags(
+    conn: Connection, collection: int, changes: Iterable[tuple[int, tuple[bool, bool, bool]]]
+) -> None:
+    """(date_added, (is_latest, is_first, uniform)) for versions whose flags changed."""
+    params = [{"k": d, "latest": lat, "first": fst, "uniform": uni} for d, (lat, fst, uni) in changes]
     if not params:
         return
     stmt = (
         update(objects)
         .where(objects.c.collection_key == collection, objects.c.date_added == bindparam("k"))
-        .values(is_latest=bindparam("latest"), is_first=bindparam("first"))
+        .values(is_latest=bindparam("latest"), is_first=bindparam("first"), uniform=bindparam("uniform"))
     )
     conn.execute(stmt, params)
 

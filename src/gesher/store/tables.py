@@ -102,6 +102,8 @@ objects = Table(
     Column("spec_version", String(10), nullable=False),
     Column("is_latest", Boolean, nullable=False),
     Column("is_first", Boolean, nullable=False),
+    # Every version of this object in this collection carries the same label (exchange/versioning.py).
+    Column("uniform", Boolean, nullable=False, default=True),
     Column("added_by", Integer, ForeignKey("partners.id"), nullable=True),
     # The version's access label (computed at ingest from its markings); NULL is never served to partners.
     Column("label_id", Integer, ForeignKey("access_labels.id"), nullable=True),

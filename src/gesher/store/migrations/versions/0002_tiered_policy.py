@@ -65,6 +65,7 @@ def upgrade() -> None:
     with op.batch_alter_table("stix_objects") as batch:
         batch.add_column(sa.Column("label_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("released", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("uniform", sa.Boolean(), nullable=False, server_default=sa.true()))
         batch.create_foreign_key(
             op.f("fk_stix_objects_label_id_access_labels"), "access_labels", ["label_id"], ["id"]
         )
@@ -73,6 +74,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("stix_objects") as batch:
         batch.drop_constraint(op.f("fk_stix_objects_label_id_access_labels"), type_="foreignkey")
+        batch.drop_column("uniform")
         batch.drop_column("released")
         batch.drop_column("label_id")
     with op.batch_alter_table("partners") as batch:
