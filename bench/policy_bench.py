@@ -173,10 +173,19 @@ def run(objects: int, partner_count: int, lookup_s: float = 10.0) -> dict[str, A
             out: dict[str, Any] = {"objects": objects, "partners": partner_count, "labels": labels}
             out["paging_off"] = taxii_load.paging(admin)
             out["paging_on"] = taxii_load.paging(probe)
-            out["lookup_off"] = taxii_load.lookups(admin, objects, seconds=lookup_s, connections=4)
-            out["lookup_on"] = taxii_load.lookups(probe, objects, seconds=lookup_s, connections=4)
             visible = _visible_ids(probe)
             out["visible_share"] = round(len(visible) / objects, 3)
+            # Both look up objects the probe partner may receive: the same answers, with and without policy.
+            paths = [
+                f"{probe.objects_path}{oid}/"
+                for oid in random.Random(7).sample(visible, min(5000, len(visible)))
+            ]
+            out["lookup_off"] = taxii_load.lookups_of(admin, paths, seconds=lookup_s, connections=4)
+            out["lookup_on"] = taxii_load.lookups_of(probe, paths, seconds=lookup_s, connections=4)
+            seen = set(visible)
+            hidden_ids = [generate.indicator_id(i) for i in random.Random(8).sample(range(objects), 20000)]
+            hidden = [f"{probe.objects_path}{oid}/" for oid in hidden_ids if oid not in seen][:5000]
+            out["lookup_hidden"] = taxii_load.lookups_of(probe, hidden, seconds=lookup_s / 2, connections=4)
             stricter = data / "stricter.yaml"
             stricter.write_text("version: 2\n")  # deny all
             out["policy_change_s"] = _reaction(
@@ -202,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"the probe partner may receive {out['visible_share']:.1%} of them")
     print(f"paging   policy off {off:>10,.0f} obj/s   on {on:>10,.0f} obj/s   ratio {on / off:.2f} (>= 0.80)")
     print(f"lookups  policy off {loff:>10,.0f} req/s   on {lon:>10,.0f} req/s   ratio {lon / loff:.2f}")
+    print(f"lookups of objects hidden from the partner (404): {out['lookup_hidden']['rate']:,.0f} req/s")
     print(f"policy load reaches the server in {out['policy_change_s'] * 1000:.0f} ms (target < 1 s)")
     print(f"partner suspension reaches the server in {out['partner_change_s'] * 1000:.0f} ms (target < 1 s)")
     results = Path(__file__).parent / "results" / "policy.json"

@@ -238,7 +238,13 @@ def lookups(
 ) -> dict[str, Any]:
     """Random single-object GETs (`/objects/{id}/`) for `seconds`, over persistent connections.
     The load tools only count status codes: check a few lookups in full with `verify_lookups` first."""
-    paths = lookup_paths(srv, stored)
+    return lookups_of(srv, lookup_paths(srv, stored), seconds, connections, use_wrk)
+
+
+def lookups_of(
+    srv: Server, paths: list[str], seconds: float = 15, connections: int = 2, use_wrk: bool = True
+) -> dict[str, Any]:
+    """GETs of the given paths for `seconds`, over persistent connections (wrk when installed)."""
     if use_wrk and wrk.available():
         return wrk.run(srv, paths, seconds, connections)
     return _python_lookups(srv, paths, seconds, connections)

@@ -69,8 +69,16 @@ class Clearance:
         self._refresh_labels(conn, label_id)
         return self._labels.get(label_id)
 
-    def allowed(self, conn: Connection, entitlement: Entitlement, now: int | None = None) -> Allowed:
-        policy_id, newest = policy_store.state(conn)
+    def allowed(
+        self,
+        conn: Connection,
+        entitlement: Entitlement,
+        now: int | None = None,
+        state: tuple[int, int] | None = None,
+    ) -> Allowed:
+        """What the partner may receive now. `state` is (policy in force, newest label id) when the caller
+        already read it in this transaction (authentication does); else it is read here."""
+        policy_id, newest = state if state is not None else policy_store.state(conn)
         self._refresh_labels(conn, newest)
         now = now_micros() if now is None else now
         key = (entitlement, policy_id, newest)

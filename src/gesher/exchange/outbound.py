@@ -56,15 +56,20 @@ class Outbound:
         self.conn = conn
         self.principal = principal
         self.clearance = clearance
+        self._allowed: Allowed | None = None
 
     def allowed(self) -> Allowed | None:
         """What the caller may receive; None for an administrator of the exchange, who receives everything
-        unredacted. Without an entitlement or a clearance, nothing (default deny)."""
+        unredacted. Without an entitlement or a clearance, nothing (default deny). Asked once per Outbound
+        (one request): every read of a request sees the same policy."""
         if self.principal.is_admin:
             return None
         if self.clearance is None or self.principal.entitlement is None:
             return NOTHING
-        return self.clearance.allowed(self.conn, self.principal.entitlement)
+        if self._allowed is None:
+            entitlement, state = self.principal.entitlement, self.principal.policy_state
+            self._allowed = self.clearance.allowed(self.conn, entitlement, state=state)
+        return self._allowed
 
     def access(self, collection_id: str) -> tuple[Collection, CollectionAccess]:
         """The collection and the caller's access; NotFound when the caller may not know it exists."""

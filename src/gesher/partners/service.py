@@ -91,7 +91,9 @@ def grant(
     )
 
 
-def principal_of(partner: PartnerRow, grants: dict[str, tuple[bool, bool]]) -> Principal:
+def principal_of(
+    partner: PartnerRow, grants: dict[str, tuple[bool, bool]], policy_state: tuple[int, int] | None = None
+) -> Principal:
     """The policy's view of a partner. A suspended partner receives nothing, whatever its role and grants:
     every way out (TAXII refuses its tokens; an operator's export or preview as that partner) agrees."""
     if partner.suspended:
@@ -106,6 +108,7 @@ def principal_of(partner: PartnerRow, grants: dict[str, tuple[bool, bool]]) -> P
         is_admin=partner.is_admin,
         grants={cid: Grant(r, w) for cid, (r, w) in grants.items()},
         entitlement=entitlement_of(partner),
+        policy_state=policy_state,
     )
 
 
@@ -166,7 +169,7 @@ def authenticate(conn: Connection, token: str, claimed_name: str | None = None) 
     owner = store.owner_of_token(conn, token_hash(token))
     if owner is None or (claimed_name is not None and claimed_name != owner.partner.name):
         return None
-    return principal_of(owner.partner, owner.grants)
+    return principal_of(owner.partner, owner.grants, owner.policy_state)
 
 
 def principal_by_name(conn: Connection, name: str) -> Principal:

@@ -11,9 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+import orjson
+from sqlalchemy import Boolean, Connection, Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 _WRITE = "gesher_write"
 # SQLite's host-parameter limit is 32766 since 3.32; stay well below for IN lists and multi-row inserts.
@@ -68,6 +71,36 @@ def is_sqlite(conn_or_engine: Connection | Engine) -> bool:
 def dialect_insert(conn: Connection, table: Any) -> Any:
     """The dialect's own INSERT construct, which offers ON CONFLICT (upserts)."""
     return (sqlite_insert if is_sqlite(conn) else pg_insert)(table)
+
+
+class in_int_set(FunctionElement[bool]):
+    """`column IN <set of integers>` with the set bound as ONE parameter (see `int_set`), so a statement
+    with a long, changing set (a partner's allowed access labels) is compiled once and executed without
+    SQLAlchemy re-expanding a parameter list on every request."""
+
+    type = Boolean()
+    name = "in_int_set"
+    inherit_cache = True
+
+
+@compiles(in_int_set, "sqlite")
+def _in_int_set_sqlite(element: in_int_set, compiler: Any, **kw: Any) -> str:
+    column, values = list(element.clauses)
+    return (
+        f"{compiler.process(column, **kw)} IN (SELECT value FROM json_each({compiler.process(values, **kw)}))"
+    )
+
+
+@compiles(in_int_set, "postgresql")
+def _in_int_set_postgresql(element: in_int_set, compiler: Any, **kw: Any) -> str:
+    column, values = list(element.clauses)
+    return f"{compiler.process(column, **kw)} = ANY(CAST({compiler.process(values, **kw)} AS INTEGER[]))"
+
+
+def int_set(conn: Connection, values: Sequence[int]) -> object:
+    """The parameter value for `in_int_set` on this connection's dialect."""
+    ints = [int(v) for v in values]
+    return orjson.dumps(ints).decode() if is_sqlite(conn) else ints
 
 
 def bulk_insert(conn: Connection, table: Any, rows: Sequence[tuple[object, ...]]) -> None:

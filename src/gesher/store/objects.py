@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, Select, and_, bindparam, delete, false, 
 from sqlalchemy.sql.elements import ColumnElement
 
 from gesher.store import db
-from gesher.store.db import SQLITE_MAX_PARAMS, bulk_insert, is_sqlite
+from gesher.store.db import SQLITE_MAX_PARAMS, bulk_insert, in_int_set, int_set, is_sqlite
 from gesher.store.tables import collections, objects
 from gesher.taxii.query import TaxiiQuery
 
@@ -59,10 +59,12 @@ class LabelFilter:
     gated: tuple[int, ...]
 
 
-def _params(collection: int, q: TaxiiQuery, labels: LabelFilter | None = None) -> dict[str, object]:
+def _params(
+    conn: Connection, collection: int, q: TaxiiQuery, labels: LabelFilter | None = None
+) -> dict[str, object]:
     return {
-        "open_labels": list(labels.open) if labels else [],
-        "gated_labels": list(labels.gated) if labels else [],
+        "open_labels": int_set(conn, labels.open if labels else ()),
+        "gated_labels": int_set(conn, labels.gated if labels else ()),
         "cid": collection,
         "added_after": q.added_after,
         "ids": list(q.ids),
@@ -106,9 +108,9 @@ def _own(shape: _Shape, flag: ColumnElement[bool], pick: Any) -> ColumnElement[b
 
 def _allowed(shape: _Shape, table: Any) -> ColumnElement[bool]:
     """The partner's label filter (DESIGN.md, "Access labels"), on `table` (the objects or an alias)."""
-    allowed = table.c.label_id.in_(bindparam("open_labels", expanding=True))
+    allowed: ColumnElement[bool] = in_int_set(table.c.label_id, bindparam("open_labels"))
     if shape.gated:
-        released = and_(table.c.released, table.c.label_id.in_(bindparam("gated_labels", expanding=True)))
+        released = and_(table.c.released, in_int_set(table.c.label_id, bindparam("gated_labels")))
         allowed = or_(allowed, released)
     return allowed
 
@@ -138,7 +140,7 @@ def matching(
 ) -> Sequence[Row[tuple[object, ...]]]:
     """Every row matching the filters (no paging): for deletes, which touch one object's versions."""
     stmt = select(*columns).where(*_conditions(_Shape.of(q)))
-    return conn.execute(stmt, _params(collection, q)).all()
+    return conn.execute(stmt, _params(conn, collection, q)).all()
 
 
 @lru_cache(maxsize=512)
@@ -239,7 +241,7 @@ def page(
     """Up to `limit` rows (date_added first, then `columns`) in date_added order, strictly after the cursor
     position `after`; with `labels`, only versions carrying those labels."""
     stmt = _page_statement(_Shape.of(q, labels), after is not None, columns)
-    params = _params(collection, q, labels) | {"after": after, "limit": limit}
+    params = _params(conn, collection, q, labels) | {"after": after, "limit": limit}
     return conn.execute(stmt, params).all()
 
 

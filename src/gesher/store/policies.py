@@ -43,10 +43,9 @@ def history(conn: Connection) -> list[StoredPolicy]:
     return [StoredPolicy(*r) for r in conn.execute(select(policies).order_by(policies.c.id))]
 
 
-_STATE = select(
-    select(func.coalesce(func.max(policies.c.id), 0)).scalar_subquery(),
-    select(func.coalesce(func.max(access_labels.c.id), 0)).scalar_subquery(),
-)
+POLICY_IN_FORCE = select(func.coalesce(func.max(policies.c.id), 0)).scalar_subquery()
+NEWEST_LABEL = select(func.coalesce(func.max(access_labels.c.id), 0)).scalar_subquery()
+_STATE = select(POLICY_IN_FORCE, NEWEST_LABEL)
 
 
 def state(conn: Connection) -> tuple[int, int]:
