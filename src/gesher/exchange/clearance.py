@@ -2,7 +2,7 @@
 
 DESIGN.md, "Access labels": the policy decides once per (partner entitlement, label), not per object; the
 allowed label ids become a SQL filter. Each request checks, in one query, which policy is in force and
-the newest label id, so a policy load, a new label or a partner change (the entitlement is part of the
+the number of labels, so a policy load, a new label or a partner change (the entitlement is part of the
 cache key) takes effect at the next request, in every worker. Time-dependent decisions (an embargo that
 ends, an agreement that expires) carry the time at which they must be recomputed."""
 
@@ -38,6 +38,8 @@ class Allowed:
     gated: tuple[int, ...]
     profiles: dict[int, str | None] = field(default_factory=dict)
     denied_selectors: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # Granularly marked parts the partner may receive only once the version's release is approved.
+    pending_selectors: dict[int, tuple[str, ...]] = field(default_factory=dict)
     valid_until: int | None = None
 
     @property
@@ -56,7 +58,6 @@ class Clearance:
         self.exchange_identity = exchange_identity
         self._lock = threading.Lock()
         self._labels: dict[int, AccessLabel] = {}
-        self._newest_label = 0
         self._policies: dict[int, Policy] = {0: DENY_ALL}
         self._allowed: OrderedDict[tuple[object, ...], Allowed] = OrderedDict()
         self._sanitisers: dict[tuple[int, str], Sanitiser] = {}
@@ -66,7 +67,8 @@ class Clearance:
         return policy_id, self._policy(conn, policy_id)
 
     def label(self, conn: Connection, label_id: int) -> AccessLabel | None:
-        self._refresh_labels(conn, label_id)
+        if label_id not in self._labels:
+            self._refresh_labels(conn, policy_store.state(conn)[1])
         return self._labels.get(label_id)
 
     def allowed(
@@ -76,12 +78,12 @@ class Clearance:
         now: int | None = None,
         state: tuple[int, int] | None = None,
     ) -> Allowed:
-        """What the partner may receive now. `state` is (policy in force, newest label id) when the caller
+        """What the partner may receive now. `state` is (policy in force, number of labels) when the caller
         already read it in this transaction (authentication does); else it is read here."""
-        policy_id, newest = state if state is not None else policy_store.state(conn)
-        self._refresh_labels(conn, newest)
+        policy_id, count = state if state is not None else policy_store.state(conn)
+        self._refresh_labels(conn, count)
         now = now_micros() if now is None else now
-        key = (entitlement, policy_id, newest)
+        key = (entitlement, policy_id, count)
         with self._lock:
             found = self._allowed.get(key)
             if found is not None and (found.valid_until is None or now < found.valid_until):
@@ -118,13 +120,14 @@ class Clearance:
             (sel, decide(entitlement, sub, policy, now)) for sel, sub in label.redactions
         ]
 
-    def _refresh_labels(self, conn: Connection, newest: int) -> None:
-        if newest <= self._newest_label:
+    def _refresh_labels(self, conn: Connection, count: int) -> None:
+        """Learn labels this process has not seen (labels are few and never deleted: reading them all is
+        cheap and cannot miss one that committed out of id order)."""
+        if count <= len(self._labels):
             return
-        fresh = label_store.all_labels(conn, after=self._newest_label)
+        fresh = label_store.all_labels(conn)
         with self._lock:
             self._labels.update(fresh)
-            self._newest_label = max(self._newest_label, *fresh) if fresh else self._newest_label
 
     def _policy(self, conn: Connection, policy_id: int) -> Policy:
         found = self._policies.get(policy_id)
@@ -141,6 +144,7 @@ class Clearance:
         gated: list[int] = []
         profiles: dict[int, str | None] = {}
         denied: dict[int, tuple[str, ...]] = {}
+        pending: dict[int, tuple[str, ...]] = {}
         ends: list[int] = []
         for label_id, label in sorted(self._labels.items()):
             d = decide(entitlement, label, policy, now)
@@ -148,22 +152,29 @@ class Clearance:
                 ends.append(d.valid_until)
             if not d.allowed:
                 continue
+            parts = [(sel, decide(entitlement, sub, policy, now)) for sel, sub in label.redactions]
             (gated if d.needs_release else open_ids).append(label_id)
             profiles[label_id] = d.profile
-            hidden = [
-                s
-                for sel, sub in label.redactions
-                if _hides(decide(entitlement, sub, policy, now), d)
-                for s in sel
-            ]
+            hidden = [s for sel, part in parts if not part.allowed for s in sel]
             if hidden:
                 denied[label_id] = tuple(hidden)
+            held_back = [s for sel, part in parts if held_until_release(d, part) for s in sel]
+            if held_back:
+                pending[label_id] = tuple(held_back)
         return Allowed(
-            policy, policy_id, tuple(open_ids), tuple(gated), profiles, denied, min(ends) if ends else None
+            policy,
+            policy_id,
+            tuple(open_ids),
+            tuple(gated),
+            profiles,
+            denied,
+            pending,
+            min(ends) if ends else None,
         )
 
 
-def _hides(part: Decision, whole: Decision) -> bool:
-    """A granularly marked property is removed when the partner may not receive it, or when it would need
-    a release approval that the object as a whole does not (an approval covers the object's own label)."""
-    return not part.allowed or (part.needs_release and not whole.needs_release)
+def held_until_release(whole: Decision, part: Decision) -> bool:
+    """A granularly marked part that needs a second analyst's approval (e.g. a RED description) while its
+    object does not: partners cleared for it receive the object without it until the version is released,
+    and with it after (one approval covers the version as a whole)."""
+    return part.allowed and part.needs_release and not whole.needs_release

@@ -162,6 +162,10 @@ def _add_batch(
     labeller.learn([c.obj for _, c in valid])
     deferred: list[tuple[int, object]] = []
     for position, c in valid:
+        if id(c.obj) in labeller.refused:
+            reason = "a different marking definition with this id is held by this exchange (not versioned)"
+            result.failures.append(_failure(c.obj, reason, position))
+            continue
         label = label_error(labeller, c.obj)
         if isinstance(label, UnknownMarking) and defer:
             deferred.append((position, c.obj))
@@ -242,10 +246,12 @@ def _flags(fresh: list[_Candidate], stored: dict[str, list[StoredVersion]]) -> d
     by_object: dict[str, list[Version]] = {}
     for c in fresh:
         assert c.key is not None
-        by_object.setdefault(c.object_id, []).append((c.key, c.date_added, c.label_id, None))
+        by_object.setdefault(c.object_id, []).append((c.key, c.date_added, (c.label_id, False), None))
     changes: dict[int, Flags] = {}
     for object_id, versions in by_object.items():
-        known = [(s.version, s.date_added, s.label_id, s.flags) for s in stored.get(object_id, [])]
+        known = [
+            (s.version, s.date_added, (s.label_id, s.released), s.flags) for s in stored.get(object_id, [])
+        ]
         changes.update(flag_changes(versions + known))
     return changes
 

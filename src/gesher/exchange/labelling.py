@@ -29,21 +29,26 @@ class Labeller:
         self.conn = conn
         self.definitions: dict[str, Mapping[str, object] | None] = {}
         self.ids: dict[object, int] = {}
+        self.refused: set[int] = set()  # id() of incoming definitions that contradict a held copy
 
     def learn(self, objects: list[dict[str, Any]]) -> None:
         """Marking definitions arriving in this input (they may precede or follow their users in a batch).
-        One that differs from a stored copy is not learnt: objects citing it are refused as conflicting."""
+        One that differs from the copy already held (stored, or earlier in this input) is refused, and so
+        is every object citing it in this input: STIX 2.1 does not version marking definitions, so a
+        different object under a known id can only be a mistake or an attempt to weaken a marking."""
         for obj in objects:
             if obj.get("type") == "marking-definition":
                 ref = str(obj["id"])
                 try:
-                    stored = self._definition(ref)
+                    held = self._definition(ref)
                 except InvalidStix:
-                    continue  # conflicting stored copies: every object citing it is refused anyway
-                if stored is None:
+                    self.refused.add(id(obj))  # conflicting copies already held, or refused earlier
+                    continue
+                if held is None:
                     self.definitions[ref] = obj
-                elif stored != obj:
-                    self.definitions[ref] = {**obj, "_conflict": True}
+                elif held != obj:
+                    self.refused.add(id(obj))
+                    self.definitions[ref] = {**held, "_conflict": True}
 
     def label_id(self, obj: dict[str, Any]) -> int:
         """The stored label id of `obj`; InvalidStix when a marking cannot be interpreted."""

@@ -48,7 +48,8 @@ _POINTERS: Final = {
     "relationship": ("source_ref", "target_ref"),
     "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),
 }
-_SERVING = ("label_id", "type", "body")
+_SERVING = ("label_id", "type", "released", "body")
+Plan = tuple["Sanitiser | None", tuple[str, ...], tuple[str, ...]]  # sanitiser, denied, held until release
 
 
 class Outbound:
@@ -126,16 +127,23 @@ class Outbound:
         """The rows as served: withheld ones dropped, bodies redacted where the caller's profile or the
         granular markings ask for it. Runs per row on every partner page, so it is kept lean."""
         hidden = self._hidden_references(rows, labels)
-        plans: dict[int, tuple[Sanitiser | None, tuple[str, ...]]] = {}
+        protected = self._protected(allowed)
+        plans: dict[int, Plan] = {}
         wants_body = cols == ("body",)
         out: list[tuple[object, ...]] = []
-        for date_added, label_id, kind, body, *values in rows:
-            if hidden and kind in _POINTERS and _points_at(body, str(kind), hidden):  # type: ignore[arg-type]
+        for date_added, label_id, kind, released, body, *values in rows:
+            if (
+                (hidden or protected)
+                and kind in _POINTERS
+                and _points_at(body, str(kind), hidden | protected)
+            ):  # type: ignore[arg-type]
                 continue
             plan = plans.get(label_id)  # type: ignore[call-overload]
             if plan is None:
                 plan = plans[label_id] = self._plan(int(label_id), allowed)  # type: ignore[call-overload]
-            sanitiser, denied = plan
+            sanitiser, denied, pending = plan
+            if pending and not released:
+                denied = (*denied, *pending)
             if denied or (sanitiser is not None and sanitiser.needs(body)):  # type: ignore[arg-type]
                 body = _redacted(bytes(body), sanitiser, denied)  # type: ignore[arg-type]
                 if body is None:
@@ -143,12 +151,24 @@ class Outbound:
             out.append((date_added, body) if wants_body else (date_added, *values))
         return out
 
-    def _plan(self, label_id: int, allowed: Allowed) -> tuple[Sanitiser | None, tuple[str, ...]]:
-        """How versions with this label are redacted for the caller: its profile's sanitiser and the
-        granular-marking selectors it is not cleared for."""
+    def _protected(self, allowed: Allowed) -> set[str]:
+        """Originators the caller's profiles protect: a relationship or sighting naming one is withheld
+        (replacing the reference would make a different statement; serving it would name them)."""
+        assert self.clearance is not None
+        found: set[str] = set()
+        for name in set(allowed.profiles.values()):
+            profile = allowed.policy.profiles.get(name) if name else None
+            if profile is not None:
+                found |= profile.protected_originators
+        return found
+
+    def _plan(self, label_id: int, allowed: Allowed) -> Plan:
+        """How versions with this label are redacted for the caller: its profile's sanitiser, the
+        granular-marking selectors it is not cleared for, and those held back until release."""
         assert self.clearance is not None
         sanitiser = self.clearance.sanitiser(allowed, allowed.profiles.get(label_id))
-        return sanitiser, allowed.denied_selectors.get(label_id, ())
+        denied = allowed.denied_selectors.get(label_id, ())
+        return sanitiser, denied, allowed.pending_selectors.get(label_id, ())
 
     def _hidden_references(self, rows: Sequence[Row[tuple[object, ...]]], labels: LabelFilter) -> set[str]:
         """Ids referenced by relationships and sightings in `rows` that the exchange holds but the caller
@@ -156,12 +176,33 @@ class Outbound:
         refs: set[str] = set()
         for row in rows:
             if row[2] in _POINTERS:
-                refs.update(_references(orjson.loads(row[3]), str(row[2])))  # type: ignore[arg-type]
+                refs.update(_references(orjson.loads(row[4]), str(row[2])))  # type: ignore[arg-type]
         if not refs:
             return set()
-        readable = [cid for cid, g in self.principal.grants.items() if g.can_read]
         held = store.held_ids(self.conn, sorted(refs))
-        return held - store.held_ids(self.conn, sorted(held), readable, labels) if held else set()
+        if not held:
+            return set()
+        readable = [cid for cid, g in self.principal.grants.items() if g.can_read]
+        allowed = self.allowed()
+        assert allowed is not None
+        seen = {
+            object_id
+            for object_id, label_id, released, body in store.visible_versions(
+                self.conn, sorted(held), readable, labels
+            )
+            if self._survives(body, label_id, released, allowed)
+        }
+        return held - seen
+
+    def _survives(self, body: bytes, label_id: int, released: bool, allowed: Allowed) -> bool:
+        """Whether the caller receives this version at all once redacted (a version its sanitisation
+        profile withholds is as hidden as one its label hides)."""
+        sanitiser, denied, pending = self._plan(label_id, allowed)
+        if pending and not released:
+            denied = (*denied, *pending)
+        if not denied and (sanitiser is None or not sanitiser.needs(body)):
+            return True
+        return _redacted(body, sanitiser, denied) is not None
 
     def objects(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
         """(date_added, body) rows of the objects the caller may receive, serialised as served."""

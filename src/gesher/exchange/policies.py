@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import Connection
 
 from gesher.errors import InvalidRequest, NotFound
-from gesher.exchange.clearance import Clearance
+from gesher.exchange.clearance import Clearance, held_until_release
 from gesher.exchange.outbound import Outbound
 from gesher.partners.service import principal_of, require_partner
 from gesher.policy.decide import Decision
@@ -106,7 +106,10 @@ def _sanitised(
     sanitiser = clearance.sanitiser(allowed, allowed.profiles.get(loc.label_id))
     if sanitiser is None:
         return ()
-    return sanitiser.apply(orjson.loads(loc.body), allowed.denied_selectors.get(loc.label_id, ())).redactions
+    denied = allowed.denied_selectors.get(loc.label_id, ())
+    if not loc.released:
+        denied = (*denied, *allowed.pending_selectors.get(loc.label_id, ()))
+    return sanitiser.apply(orjson.loads(loc.body), denied).redactions
 
 
 def _served(
@@ -155,7 +158,9 @@ def explanation_lines(e: Explanation) -> list[str]:
             lines.append("pending: no second analyst has approved this version's release")
     lines.extend(f"sanitised: {r}" for r in e.sanitised)
     for selectors, part in e.redactions:
-        if not part.allowed or (part.needs_release and not d.needs_release):
+        if held_until_release(d, part) and not e.released:
+            lines.append(f"held back until a second analyst releases this version: {', '.join(selectors)}")
+        if not part.allowed:
             lines.append(f"redacted {', '.join(selectors)}: {part.reasons[-1]}")
     if d.allowed and e.can_read_collection and e.served is None and (e.released or not d.needs_release):
         lines.append(

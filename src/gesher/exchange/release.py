@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from gesher.errors import Conflict, InvalidRequest, NotFound
+from gesher.exchange.versioning import repair_flags
 from gesher.stix.timestamps import now_micros, version_key
 from gesher.store import audit
 from gesher.store import objects as object_store
@@ -83,6 +84,7 @@ def approve(
             conn, loc.collection_key, loc.object_id, loc.version, "approve", actor, why, now_micros()
         )
         object_store.set_released(conn, loc.collection_key, loc.object_id, loc.version, True)
+        repair_flags(conn, loc.collection_key, [loc.object_id])
         audit.record(conn, actor, "release.approve", loc.object_id, version=loc.version_text, reason=why)
     return targets
 
@@ -101,6 +103,7 @@ def revoke(
     for loc in targets:
         store.record(conn, loc.collection_key, loc.object_id, loc.version, "revoke", actor, why, now_micros())
         object_store.set_released(conn, loc.collection_key, loc.object_id, loc.version, False)
+        repair_flags(conn, loc.collection_key, [loc.object_id])
         audit.record(conn, actor, "release.revoke", loc.object_id, version=loc.version_text, reason=why)
     return targets
 

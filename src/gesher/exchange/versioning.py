@@ -2,10 +2,10 @@
 first and which its latest, and whether all of its versions carry the same access label. Versions order by
 their `modified` (or `created`) key, whatever order they arrived or left in.
 
-`uniform` matters to the policy: when every version of an object carries one label, a partner sees all of
-its versions or none, so the stored first/latest flags hold for every partner. When labels differ, a
-partner's own first and latest are among the versions it may see (exchange.outbound asks for them), so a
-hidden newer version is indistinguishable from an absent one."""
+`uniform` matters to the policy: when every version of an object carries one label (and one release
+state), a partner sees all of its versions or none, so the stored first/latest flags hold for every
+partner. When they differ, a partner's own first and latest are among the versions it may see (the
+store's queries ask for them), so a hidden newer version is indistinguishable from an absent one."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from sqlalchemy import Connection
 from gesher.store import objects as store
 
 Flags = tuple[bool, bool, bool]  # (is_latest, is_first, uniform)
-# (version key, date_added, label id, current flags or None for a version not yet stored)
-Version = tuple[str, int, int | None, Flags | None]
+# What decides whether a partner may see a version: its label and whether its release was approved.
+Visibility = tuple[int | None, bool]
+# (version key, date_added, visibility, current flags or None for a version not yet stored)
+Version = tuple[str, int, Visibility, Flags | None]
 
 
 def flag_changes(versions: Sequence[Version]) -> dict[int, Flags]:
@@ -26,7 +28,7 @@ def flag_changes(versions: Sequence[Version]) -> dict[int, Flags]:
         return {}
     latest = max(key for key, _, _, _ in versions)
     first = min(key for key, _, _, _ in versions)
-    uniform = len({label for _, _, label, _ in versions}) == 1
+    uniform = len({seen for _, _, seen, _ in versions}) == 1
     changes = {}
     for key, date_added, _, current in versions:
         wanted = (key == latest, key == first, uniform)
@@ -36,7 +38,7 @@ def flag_changes(versions: Sequence[Version]) -> dict[int, Flags]:
 
 
 def repair_flags(conn: Connection, collection: int, object_ids: Iterable[str]) -> None:
-    """Recompute the flags of the objects' remaining versions (after a delete or a relabel)."""
+    """Recompute the flags of the objects' versions (after a delete, a relabel or a release decision)."""
     for remaining in store.versions_of(conn, collection, list(object_ids)).values():
-        versions = [(v.version, v.date_added, v.label_id, v.flags) for v in remaining]
+        versions = [(v.version, v.date_added, (v.label_id, v.released), v.flags) for v in remaining]
         store.set_flags(conn, collection, list(flag_changes(versions).items()))

@@ -107,21 +107,27 @@ def object_label(
 ) -> AccessLabel:
     """The label of a whole object: its object markings, plus every granular marking (marking ref,
     selectors) that covers a required property (such a property cannot be redacted away, so the whole
-    object must carry its marking). Granular markings on optional properties become redactions."""
+    object must carry its marking). Granular markings on optional properties become redactions: each
+    selector gets the label of the object's markings combined with every granular marking covering it."""
     refs = list(marking_refs)
-    optional: dict[str, list[str]] = {}
+    by_selector: dict[str, list[str]] = {}
     for ref, selectors in granular:
         if any(s.split(".", 1)[0] in required for s in selectors):
             refs.append(ref)
         else:
-            optional.setdefault(ref, []).extend(selectors)
+            for selector in selectors:
+                by_selector.setdefault(selector, []).append(ref)
     label = access_label(refs, definition_of)
-    if not optional:
+    if not by_selector:
         return label
-    redactions = tuple(
-        (tuple(sorted(set(selectors))), _without_reasons(access_label([*refs, ref], definition_of)))
-        for ref, selectors in sorted(optional.items())
-    )
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for selector, granular_refs in by_selector.items():
+        groups.setdefault(tuple(sorted(set(granular_refs))), []).append(selector)
+    parts = [
+        (tuple(sorted(selectors)), _without_reasons(access_label([*refs, *granular_refs], definition_of)))
+        for granular_refs, selectors in groups.items()
+    ]
+    redactions = tuple(sorted(parts, key=lambda part: part[0]))
     return AccessLabel(**{**label.__dict__, "redactions": redactions})
 
 

@@ -31,5 +31,5 @@ class Principal:
     is_admin: bool = False
     grants: dict[str, Grant] = field(default_factory=dict)
     entitlement: Entitlement | None = None  # None: receives no object (e.g. an unknown caller)
-    # (policy in force, newest label id) as read when the caller authenticated; None: ask the store
+    # (policy in force, number of labels) as read when the caller authenticated; None: ask the store
     policy_state: tuple[int, int] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from gesher.policy.labels import AccessLabel
 from gesher.store.db import dialect_insert
@@ -24,11 +24,7 @@ def ensure(conn: Connection, label: AccessLabel) -> int:
     return int(conn.execute(select(access_labels.c.id).where(access_labels.c.digest == digest)).scalar_one())
 
 
-def newest_id(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(access_labels.c.id), 0))).scalar_one())
-
-
-def all_labels(conn: Connection, after: int = 0) -> dict[int, AccessLabel]:
-    """Every label with an id above `after`, by id."""
-    stmt = select(access_labels.c.id, access_labels.c.label).where(access_labels.c.id > after)
+def all_labels(conn: Connection) -> dict[int, AccessLabel]:
+    """Every label, by id."""
+    stmt = select(access_labels.c.id, access_labels.c.label)
     return {int(r.id): AccessLabel.from_json(json.loads(r.label)) for r in conn.execute(stmt)}

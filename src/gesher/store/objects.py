@@ -164,6 +164,7 @@ class StoredVersion:
     is_first: bool
     uniform: bool
     label_id: int | None
+    released: bool
     body: bytes
 
     @property
@@ -200,7 +201,17 @@ def versions_of(
     ids = list(object_ids)
     c = objects.c
     for start in range(0, len(ids), SQLITE_MAX_PARAMS):
-        cols = (c.object_id, c.version, c.date_added, c.is_latest, c.is_first, c.uniform, c.label_id, c.body)
+        cols = (
+            c.object_id,
+            c.version,
+            c.date_added,
+            c.is_latest,
+            c.is_first,
+            c.uniform,
+            c.label_id,
+            c.released,
+            c.body,
+        )
         stmt = select(*cols).where(
             c.collection_key == collection, c.object_id.in_(ids[start : start + SQLITE_MAX_PARAMS])
         )
@@ -283,29 +294,34 @@ def marking_definitions(conn: Connection, object_id: str) -> list[dict[str, obje
     return [orjson.loads(b) for b in sorted(bodies)]
 
 
-def held_ids(
-    conn: Connection,
-    object_ids: Sequence[str],
-    readable: Sequence[str] | None = None,
-    labels: LabelFilter | None = None,
-) -> set[str]:
-    """Which of `object_ids` the exchange holds in any collection; with `readable` and `labels`, which of
-    them have a version in those collections carrying those labels (what a partner may see)."""
+def held_ids(conn: Connection, object_ids: Sequence[str]) -> set[str]:
+    """Which of `object_ids` the exchange holds, in any collection."""
     if not object_ids:
         return set()
     c = objects.c
-    keys: ColumnElement[bool] = (
-        c.collection_key.in_(select(collections.c.key).scalar_subquery())
-        if readable is None
-        else c.collection_key.in_(select(collections.c.key).where(collections.c.id.in_(list(readable))))
+    every = c.collection_key.in_(select(collections.c.key).scalar_subquery())
+    stmt = select(c.object_id).where(every, c.object_id.in_(list(object_ids))).distinct()
+    return {str(oid) for oid in conn.execute(stmt).scalars()}
+
+
+def visible_versions(
+    conn: Connection, object_ids: Sequence[str], readable: Sequence[str], labels: LabelFilter
+) -> list[tuple[str, int, bool, bytes]]:
+    """(object id, label id, released, body) of the versions of `object_ids` stored in the `readable`
+    collections with an allowed label: what a partner may see of them, before sanitisation."""
+    if not object_ids or not readable:
+        return []
+    c = objects.c
+    keys = c.collection_key.in_(select(collections.c.key).where(collections.c.id.in_(list(readable))))
+    shape = _Shape.of(TaxiiQuery(), labels)
+    stmt = select(c.object_id, c.label_id, c.released, c.body).where(
+        keys, c.object_id.in_(list(object_ids)), _allowed(shape, objects)
     )
-    conds = [keys, c.object_id.in_(list(object_ids))]
-    if labels is not None:
-        allowed = c.label_id.in_(list(labels.open))
-        if labels.gated:
-            allowed = or_(allowed, and_(c.released, c.label_id.in_(list(labels.gated))))
-        conds.append(allowed)
-    return {str(oid) for oid in conn.execute(select(c.object_id).where(*conds).distinct()).scalars()}
+    params = {"open_labels": int_set(conn, labels.open), "gated_labels": int_set(conn, labels.gated)}
+    return [
+        (str(r.object_id), int(r.label_id), bool(r.released), bytes(r.body))
+        for r in conn.execute(stmt, params)
+    ]
 
 
 @dataclass(frozen=True)

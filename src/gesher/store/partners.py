@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, select, update
 
 from gesher.store.db import dialect_insert
-from gesher.store.policies import NEWEST_LABEL, POLICY_IN_FORCE
+from gesher.store.policies import LABEL_COUNT, POLICY_IN_FORCE
 from gesher.store.tables import api_tokens, grants, partners
 
 
@@ -33,7 +33,7 @@ class TokenOwner:
 
     partner: PartnerRow
     grants: dict[str, tuple[bool, bool]]
-    policy_state: tuple[int, int]  # (policy in force, newest label id), read in the same query
+    policy_state: tuple[int, int]  # (policy in force, number of labels), read in the same query
 
 
 _PARTNER_COLS = (
@@ -102,7 +102,7 @@ def revoke_tokens(conn: Connection, partner_id: int, now: int) -> int:
 
 
 # Built once: this runs on every authenticated request. It also reads which policy is in force and the
-# newest access label, so the policy cache is checked on every request without a query of its own.
+# number of access labels, so the policy cache is checked on every request without a query of its own.
 _OWNER_OF_TOKEN = (
     select(
         *_PARTNER_COLS,
@@ -110,7 +110,7 @@ _OWNER_OF_TOKEN = (
         grants.c.can_read,
         grants.c.can_write,
         POLICY_IN_FORCE.label("policy_id"),
-        NEWEST_LABEL.label("newest_label"),
+        LABEL_COUNT.label("labels"),
     )
     .select_from(
         api_tokens.join(partners, partners.c.id == api_tokens.c.partner_id).outerjoin(
@@ -132,7 +132,7 @@ def owner_of_token(conn: Connection, token_hash: str) -> TokenOwner | None:
         return None
     partner = PartnerRow(*rows[0][:_WIDTH])
     found = {r.collection_id: (bool(r.can_read), bool(r.can_write)) for r in rows if r.collection_id}
-    return TokenOwner(partner, found, (int(rows[0].policy_id), int(rows[0].newest_label)))
+    return TokenOwner(partner, found, (int(rows[0].policy_id), int(rows[0].labels)))
 
 
 def set_grant(conn: Connection, partner_id: int, collection_id: str, can_read: bool, can_write: bool) -> None:

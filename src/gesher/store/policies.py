@@ -44,12 +44,14 @@ def history(conn: Connection) -> list[StoredPolicy]:
 
 
 POLICY_IN_FORCE = select(func.coalesce(func.max(policies.c.id), 0)).scalar_subquery()
-NEWEST_LABEL = select(func.coalesce(func.max(access_labels.c.id), 0)).scalar_subquery()
-_STATE = select(POLICY_IN_FORCE, NEWEST_LABEL)
+# A count, not the highest id: on PostgreSQL writers of different collections commit concurrently, so a
+# label with a lower id can become visible after one with a higher id. Labels are never deleted.
+LABEL_COUNT = select(func.count()).select_from(access_labels).scalar_subquery()
+_STATE = select(POLICY_IN_FORCE, LABEL_COUNT)
 
 
 def state(conn: Connection) -> tuple[int, int]:
-    """(policy in force, newest label id) in one query: what every request checks to know whether its
+    """(policy in force, number of labels) in one query: what every request checks to know whether its
     process's cached decisions are still current."""
     row = conn.execute(_STATE).one()
     return int(row[0]), int(row[1])
