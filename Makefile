@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck bench clean install
+.PHONY: demo test lint format typecheck bench bench-policy clean install
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ format: $(STAMP)
 ## bench: gesher against medallion 3.0.0 on the same generated indicators (see bench/README.md)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+## bench-policy: the sharing policy's cost (on vs off) and reaction time, 1M objects and 1,000 partners
+bench-policy: $(STAMP)
+	$(BIN)/python -m bench.policy_bench
 
 clean:
 	rm -rf $(VENV) gesher-demo .pytest_cache .mypy_cache .ruff_cache

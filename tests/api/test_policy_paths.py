@@ -29,7 +29,7 @@ from gesher.stix import constants as c
 from gesher.stix.gesher_marking import GESHER_MARKING_EXTENSION_ID
 from gesher.stix.validate import object_error
 from tests.conftest import TAXII, World
-from tests.factories import indicator, malware
+from tests.factories import gesher_marking, indicator, malware, relationship
 
 ROOT = "/taxii2/gesher"
 T0, T1, T2 = "2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z", "2024-03-01T00:00:00.000Z"
@@ -38,19 +38,6 @@ INTERNAL_ORIGIN = f"identity--{uuid.uuid4()}"
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-
-
-def gesher_marking(tier: str = "public", **content: object) -> dict[str, object]:
-    """A gesher marking definition (the STIX 2.1 property extension on a marking-definition)."""
-    return {
-        "type": "marking-definition",
-        "spec_version": "2.1",
-        "id": f"marking-definition--{uuid.uuid4()}",
-        "created": T0,
-        "extensions": {
-            GESHER_MARKING_EXTENSION_ID: {"extension_type": "property-extension", "tier": tier, **content}
-        },
-    }
 
 
 def identity(name: str, markings: Sequence[str] = GREEN) -> dict[str, object]:
@@ -62,20 +49,6 @@ def identity(name: str, markings: Sequence[str] = GREEN) -> dict[str, object]:
         "modified": T0,
         "name": name,
         "identity_class": "organization",
-        "object_marking_refs": list(markings),
-    }
-
-
-def relationship(source: str, target: str, markings: Sequence[str] = GREEN) -> dict[str, object]:
-    return {
-        "type": "relationship",
-        "spec_version": "2.1",
-        "id": f"relationship--{uuid.uuid4()}",
-        "created": T0,
-        "modified": T0,
-        "relationship_type": "indicates",
-        "source_ref": source,
-        "target_ref": target,
         "object_marking_refs": list(markings),
     }
 

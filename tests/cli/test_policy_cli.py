@@ -20,9 +20,8 @@ from gesher.cli.main import app
 from gesher.exchange.node import Node
 from gesher.settings import Settings
 from gesher.stix import constants as c
-from gesher.stix.gesher_marking import GESHER_MARKING_EXTENSION_ID
 from gesher.store.tables import objects
-from tests.factories import indicator, malware
+from tests.factories import gesher_marking, indicator, malware
 
 T0 = "2024-01-01T00:00:00.000Z"
 
@@ -215,18 +214,6 @@ def test_show_history_lists_every_load_in_order(cli: Cli) -> None:
 
 
 # --- explain, preview and export agree -------------------------------------------------------------------
-
-
-def gesher_marking(tier: str, **content: object) -> dict[str, object]:
-    return {
-        "type": "marking-definition",
-        "spec_version": "2.1",
-        "id": f"marking-definition--{uuid.uuid4()}",
-        "created": T0,
-        "extensions": {
-            GESHER_MARKING_EXTENSION_ID: {"extension_type": "property-extension", "tier": tier, **content}
-        },
-    }
 
 
 class Exchange:

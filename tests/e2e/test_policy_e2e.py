@@ -21,11 +21,10 @@ import requests
 from taxii2client.v21 import Collection, Server, as_pages
 
 from gesher.stix import constants as c
-from gesher.stix.gesher_marking import GESHER_MARKING_EXTENSION_ID
 from tests.conftest import TAXII
 from tests.e2e.conftest import Gesher, served
 from tests.e2e.stix_check import errors_of
-from tests.factories import indicator, malware
+from tests.factories import gesher_marking, indicator, malware, relationship
 
 pytestmark = pytest.mark.e2e
 
@@ -65,33 +64,6 @@ PARTNERS = {
     "isac-de": ("DE", "isac", "2", "energy"),
     "ngo-fr": ("FR", "ngo", "4", ""),
 }
-
-
-def gesher_marking(tier: str, **content: object) -> dict[str, object]:
-    return {
-        "type": "marking-definition",
-        "spec_version": "2.1",
-        "id": f"marking-definition--{uuid.uuid4()}",
-        "created": T0,
-        "name": f"gesher {tier}",
-        "extensions": {
-            GESHER_MARKING_EXTENSION_ID: {"extension_type": "property-extension", "tier": tier, **content}
-        },
-    }
-
-
-def relationship(source: object, target: object, markings: list[str]) -> dict[str, object]:
-    return {
-        "type": "relationship",
-        "spec_version": "2.1",
-        "id": f"relationship--{uuid.uuid4()}",
-        "created": T0,
-        "modified": T0,
-        "relationship_type": "indicates",
-        "source_ref": source,
-        "target_ref": target,
-        "object_marking_refs": markings,
-    }
 
 
 def mixed_bundle() -> dict[str, dict[str, object]]:

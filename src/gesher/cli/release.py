@@ -39,40 +39,31 @@ def _run(
         out.print(f"{verb} {loc.object_id} {loc.version_text} in {loc.collection_name}", highlight=False)
 
 
-@app.command("request")
-def request(
-    ctx: typer.Context,
-    object_id: str = typer.Argument(..., help="STIX object id."),
-    analyst: str | None = _ANALYST,
-    reason: str = _REASON,
-    version: str | None = _VERSION,
-    collection: str | None = _COLLECTION,
-) -> None:
-    """Ask a second analyst to approve the release."""
-    _run(ctx, release.request, "release requested:", object_id, analyst, reason, version, collection)
+def _command(name: str, action: Callable[..., list[StoredLocation]], verb: str, doc: str) -> None:
+    def command(
+        ctx: typer.Context,
+        object_id: str = typer.Argument(..., help="STIX object id."),
+        analyst: str | None = _ANALYST,
+        reason: str = _REASON,
+        version: str | None = _VERSION,
+        collection: str | None = _COLLECTION,
+    ) -> None:
+        _run(ctx, action, verb, object_id, analyst, reason, version, collection)
+
+    command.__doc__ = doc
+    app.command(name)(command)
 
 
-@app.command("approve")
-def approve(
-    ctx: typer.Context,
-    object_id: str = typer.Argument(..., help="STIX object id."),
-    analyst: str | None = _ANALYST,
-    reason: str = _REASON,
-    version: str | None = _VERSION,
-    collection: str | None = _COLLECTION,
-) -> None:
-    """Approve a requested release (not by the analyst who requested it)."""
-    _run(ctx, release.approve, "released:", object_id, analyst, reason, version, collection)
-
-
-@app.command("revoke")
-def revoke(
-    ctx: typer.Context,
-    object_id: str = typer.Argument(..., help="STIX object id."),
-    analyst: str | None = _ANALYST,
-    reason: str = _REASON,
-    version: str | None = _VERSION,
-    collection: str | None = _COLLECTION,
-) -> None:
-    """Withdraw a release; partners stop receiving the version at their next request."""
-    _run(ctx, release.revoke, "release revoked:", object_id, analyst, reason, version, collection)
+_command("request", release.request, "release requested:", "Ask a second analyst to approve the release.")
+_command(
+    "approve",
+    release.approve,
+    "released:",
+    "Approve a requested release (not by the analyst who requested it).",
+)
+_command(
+    "revoke",
+    release.revoke,
+    "release revoked:",
+    "Withdraw a release; partners stop receiving the version at their next request.",
+)

@@ -50,14 +50,7 @@ def request(
     collection: str | None = None,
 ) -> list[StoredLocation]:
     """Ask for a second analyst's approval to release the version (the latest by default)."""
-    why = _reason(reason)
-    targets = _targets(conn, object_id, version, collection)
-    for loc in targets:
-        store.record(
-            conn, loc.collection_key, loc.object_id, loc.version, "request", actor, why, now_micros()
-        )
-        audit.record(conn, actor, "release.request", loc.object_id, version=loc.version_text, reason=why)
-    return targets
+    return _record(conn, "request", actor, object_id, reason, version, collection)
 
 
 def approve(
@@ -69,24 +62,7 @@ def approve(
     collection: str | None = None,
 ) -> list[StoredLocation]:
     """Approve a requested release. The approver must not be the analyst who requested it."""
-    why = _reason(reason)
-    targets = _targets(conn, object_id, version, collection)
-    for loc in targets:
-        history = store.history(conn, loc.collection_key, loc.object_id, loc.version)
-        requesters = {e.actor for e in history if e.action == "request"}
-        if not requesters:
-            raise Conflict(
-                f"no release of {loc.object_id} {loc.version_text} was requested: request it first"
-            )
-        if requesters == {actor}:
-            raise Conflict("a release needs a second analyst: the requester cannot approve it")
-        store.record(
-            conn, loc.collection_key, loc.object_id, loc.version, "approve", actor, why, now_micros()
-        )
-        object_store.set_released(conn, loc.collection_key, loc.object_id, loc.version, True)
-        repair_flags(conn, loc.collection_key, [loc.object_id])
-        audit.record(conn, actor, "release.approve", loc.object_id, version=loc.version_text, reason=why)
-    return targets
+    return _record(conn, "approve", actor, object_id, reason, version, collection)
 
 
 def revoke(
@@ -98,14 +74,41 @@ def revoke(
     collection: str | None = None,
 ) -> list[StoredLocation]:
     """Withdraw a release: partners stop receiving the version at their next request."""
+    return _record(conn, "revoke", actor, object_id, reason, version, collection)
+
+
+def _record(
+    conn: Connection,
+    action: str,
+    actor: str,
+    object_id: str,
+    reason: str,
+    version: str | None,
+    collection: str | None,
+) -> list[StoredLocation]:
+    """One release decision on every matching version, recorded append-only and audited."""
     why = _reason(reason)
     targets = _targets(conn, object_id, version, collection)
     for loc in targets:
-        store.record(conn, loc.collection_key, loc.object_id, loc.version, "revoke", actor, why, now_micros())
-        object_store.set_released(conn, loc.collection_key, loc.object_id, loc.version, False)
-        repair_flags(conn, loc.collection_key, [loc.object_id])
-        audit.record(conn, actor, "release.revoke", loc.object_id, version=loc.version_text, reason=why)
+        if action == "approve":
+            _check_second_analyst(conn, actor, loc)
+        store.record(conn, loc.collection_key, loc.object_id, loc.version, action, actor, why, now_micros())
+        if action != "request":
+            object_store.set_released(
+                conn, loc.collection_key, loc.object_id, loc.version, action == "approve"
+            )
+            repair_flags(conn, loc.collection_key, [loc.object_id])
+        audit.record(conn, actor, f"release.{action}", loc.object_id, version=loc.version_text, reason=why)
     return targets
+
+
+def _check_second_analyst(conn: Connection, actor: str, loc: StoredLocation) -> None:
+    history = store.history(conn, loc.collection_key, loc.object_id, loc.version)
+    requesters = {e.actor for e in history if e.action == "request"}
+    if not requesters:
+        raise Conflict(f"no release of {loc.object_id} {loc.version_text} was requested: request it first")
+    if requesters == {actor}:
+        raise Conflict("a release needs a second analyst: the requester cannot approve it")
 
 
 def is_released(conn: Connection, object_id: str) -> bool:
