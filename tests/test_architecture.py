@@ -20,13 +20,14 @@ FORBIDDEN_IN_PURE = (
 )
 # Only these modules may read stored objects; everything else goes through exchange.outbound.
 # Besides outbound (which serves), these read the store for operators and never hand bodies to a partner:
-# ingest and labelling (marking definitions, to compute labels), removal, the release gate and the policy
-# service (where versions are stored; what a partner would receive it asks Outbound for).
+# ingest and labelling (marking definitions, to compute labels), the version flags, removal, the release
+# gate and the policy service (where versions are stored; what a partner would receive it asks Outbound for).
 OBJECT_READERS = {
     "exchange/outbound.py",
     "exchange/ingest.py",
     "exchange/labelling.py",
     "exchange/removal.py",
+    "exchange/versioning.py",
     "exchange/release.py",
     "exchange/policies.py",
 }

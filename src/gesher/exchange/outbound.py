@@ -48,7 +48,7 @@ _POINTERS: Final = {
     "relationship": ("source_ref", "target_ref"),
     "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),
 }
-_SERVING = ("label_id", "type", "released", "body")
+_SERVING = ("label_id", "type", "released", "object_id", "is_latest", "is_first", "body")
 Plan = tuple["Sanitiser | None", tuple[str, ...], tuple[str, ...]]  # sanitiser, denied, held until release
 
 
@@ -111,7 +111,7 @@ class Outbound:
         while True:
             extra = () if cols == ("body",) else cols
             rows = store.page(self.conn, collection.key, q, position, limit + 1, (*_SERVING, *extra), labels)
-            served.extend(self._serve(rows, allowed, labels, cols))
+            served.extend(self._serve(rows, allowed, labels, cols, collection_id))
             if len(served) > limit or len(rows) <= limit:
                 break
             position = int(rows[-1][0])  # type: ignore[call-overload]
@@ -123,15 +123,24 @@ class Outbound:
         allowed: Allowed,
         labels: LabelFilter,
         cols: tuple[str, ...],
+        collection_id: str,
     ) -> list[tuple[object, ...]]:
         """The rows as served: withheld ones dropped, bodies redacted where the caller's profile or the
-        granular markings ask for it. Runs per row on every partner page, so it is kept lean."""
+        granular markings ask for it. Runs per row on every partner page, so it is kept lean.
+
+        An object one of whose versions the caller's profile withholds is withheld whole: serving its
+        other versions would let `match[version]` last or first betray the withheld one (the choice of
+        first and latest is made in SQL, before redaction)."""
         hidden = self._hidden_references(rows, labels)
+        several = sorted({str(r[4]) for r in rows if not (r[5] and r[6])})
+        spoiled = self._spoiled(several, [collection_id], labels, allowed)
         protected = self._protected(allowed)
         plans: dict[int, Plan] = {}
         wants_body = cols == ("body",)
         out: list[tuple[object, ...]] = []
-        for date_added, label_id, kind, released, body, *values in rows:
+        for date_added, label_id, kind, released, object_id, _, _, body, *values in rows:
+            if object_id in spoiled:
+                continue
             if (
                 (hidden or protected)
                 and kind in _POINTERS
@@ -176,7 +185,7 @@ class Outbound:
         refs: set[str] = set()
         for row in rows:
             if row[2] in _POINTERS:
-                refs.update(_references(orjson.loads(row[4]), str(row[2])))  # type: ignore[arg-type]
+                refs.update(_references(orjson.loads(row[7]), str(row[2])))  # type: ignore[arg-type]
         if not refs:
             return set()
         held = store.held_ids(self.conn, sorted(refs))
@@ -185,14 +194,32 @@ class Outbound:
         readable = [cid for cid, g in self.principal.grants.items() if g.can_read]
         allowed = self.allowed()
         assert allowed is not None
-        seen = {
-            object_id
-            for object_id, label_id, released, body in store.visible_versions(
-                self.conn, sorted(held), readable, labels
-            )
-            if self._survives(body, label_id, released, allowed)
-        }
-        return held - seen
+        received = self._received(sorted(held), readable, labels, allowed)
+        return held - {object_id for _, object_id in received}
+
+    def _received(
+        self, object_ids: list[str], collection_ids: list[str], labels: LabelFilter, allowed: Allowed
+    ) -> set[tuple[int, str]]:
+        """(collection key, object id) of the objects the caller receives, in those collections: some
+        version visible and none withheld by its profile."""
+        visible: set[tuple[int, str]] = set()
+        spoiled: set[tuple[int, str]] = set()
+        for key, object_id, label_id, released, body in store.visible_versions(
+            self.conn, object_ids, collection_ids, labels
+        ):
+            visible.add((key, object_id))
+            if not self._survives(body, label_id, released, allowed):
+                spoiled.add((key, object_id))
+        return visible - spoiled
+
+    def _spoiled(
+        self, object_ids: list[str], collection_ids: list[str], labels: LabelFilter, allowed: Allowed
+    ) -> set[str]:
+        """Of objects with several versions, those one of whose visible versions the profile withholds."""
+        if not object_ids:
+            return set()
+        received = {object_id for _, object_id in self._received(object_ids, collection_ids, labels, allowed)}
+        return set(object_ids) - received
 
     def _survives(self, body: bytes, label_id: int, released: bool, allowed: Allowed) -> bool:
         """Whether the caller receives this version at all once redacted (a version its sanitisation

@@ -306,22 +306,20 @@ def held_ids(conn: Connection, object_ids: Sequence[str]) -> set[str]:
 
 def visible_versions(
     conn: Connection, object_ids: Sequence[str], readable: Sequence[str], labels: LabelFilter
-) -> list[tuple[str, int, bool, bytes]]:
-    """(object id, label id, released, body) of the versions of `object_ids` stored in the `readable`
-    collections with an allowed label: what a partner may see of them, before sanitisation."""
+) -> list[tuple[int, str, int, bool, bytes]]:
+    """(collection key, object id, label id, released, body) of the versions of `object_ids` stored in the
+    `readable` collections with an allowed label: what a partner may see of them, before sanitisation."""
     if not object_ids or not readable:
         return []
     c = objects.c
     keys = c.collection_key.in_(select(collections.c.key).where(collections.c.id.in_(list(readable))))
     shape = _Shape.of(TaxiiQuery(), labels)
-    stmt = select(c.object_id, c.label_id, c.released, c.body).where(
+    stmt = select(c.collection_key, c.object_id, c.label_id, c.released, c.body).where(
         keys, c.object_id.in_(list(object_ids)), _allowed(shape, objects)
     )
     params = {"open_labels": int_set(conn, labels.open), "gated_labels": int_set(conn, labels.gated)}
-    return [
-        (str(r.object_id), int(r.label_id), bool(r.released), bytes(r.body))
-        for r in conn.execute(stmt, params)
-    ]
+    rows = conn.execute(stmt, params)
+    return [(int(r[0]), str(r[1]), int(r[2]), bool(r[3]), bytes(r[4])) for r in rows]
 
 
 @dataclass(frozen=True)
