@@ -22,6 +22,7 @@ from gesher.partners import service
 from gesher.settings import Settings
 from gesher.stix.timestamps import now_micros
 from gesher.store import partners as partner_store
+from gesher.store.collections import DEFINITIONS_ID
 from gesher.taxii.cursor import CursorCodec, CursorScope
 from gesher.taxii.query import parse_query
 from tests.conftest import TAXII, World
@@ -91,7 +92,7 @@ def stored(client: TestClient, world: World, collection_id: str) -> list[dict[st
 def assert_serving(client: TestClient, world: World) -> None:
     r = client.get(f"{ROOT}/collections/", headers=world.headers("reader"))
     assert r.status_code == 200
-    assert {c["id"] for c in r.json()["collections"]} == {world.intel.id, world.inbox.id}
+    assert {c["id"] for c in r.json()["collections"]} == {world.intel.id, world.inbox.id, DEFINITIONS_ID}
     assert client.get(objects_url(world.intel.id), headers=world.headers("reader")).status_code == 200
 
 
@@ -922,10 +923,12 @@ def test_collection_lists_omit_collections_without_a_grant(client: TestClient, w
         assert r.status_code == 200
         return {c["id"]: (c["can_read"], c["can_write"]) for c in r.json().get("collections", [])}
 
-    assert client.get(f"{ROOT}/collections/", headers=world.headers("outsider")).json() == {}
-    assert listed("reader") == {world.intel.id: (True, False), world.inbox.id: (True, True)}
-    assert listed("writer") == {world.intel.id: (True, True), world.inbox.id: (False, True)}
-    assert listed("admin") == {c.id: (True, True) for c in (world.intel, world.secret, world.inbox)}
+    definitions = {DEFINITIONS_ID: (True, False)}  # every partner reads what the exchange publishes
+    assert listed("outsider") == definitions
+    assert listed("reader") == {world.intel.id: (True, False), world.inbox.id: (True, True)} | definitions
+    assert listed("writer") == {world.intel.id: (True, True), world.inbox.id: (False, True)} | definitions
+    everything = (world.intel.id, world.secret.id, world.inbox.id, DEFINITIONS_ID)
+    assert listed("admin") == {cid: (True, True) for cid in everything}
 
 
 def test_reader_cannot_post_but_can_read(client: TestClient, world: World) -> None:

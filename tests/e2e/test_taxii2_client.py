@@ -27,6 +27,8 @@ import pytest
 import requests
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
+from gesher.stix.gesher_marking import published_objects
+from gesher.store.collections import DEFINITIONS_ID, DEFINITIONS_NAME
 from tests.conftest import TAXII
 from tests.e2e.conftest import Gesher, served
 from tests.e2e.stix_check import errors_of
@@ -170,7 +172,7 @@ def test_cli_ingest_report_accounts_for_every_object(exchange: Exchange) -> None
 
 def test_cli_lists_and_refuses(exchange: Exchange) -> None:
     listed = json.loads(exchange.gesher("collection", "list", "--json").stdout)
-    assert {c["name"]: c["id"] for c in listed} == exchange.collections
+    assert {c["name"]: c["id"] for c in listed} == exchange.collections | {DEFINITIONS_NAME: DEFINITIONS_ID}
     partners = {p["name"]: p for p in json.loads(exchange.gesher("partner", "list", "--json").stdout)}
     assert set(partners) == {"analyst", "bystander"} and partners["analyst"]["kind"] == "isac"
     refused = exchange.gesher("partner", "add", "analyst", "--country", "GB", "--kind", "isac", ok=False)
@@ -204,7 +206,8 @@ def test_discovery_and_api_root_over_basic_auth(exchange: Exchange) -> None:
 def test_collections_and_their_access_over_bearer(exchange: Exchange) -> None:
     (root,) = exchange.bearer().api_roots
     found = {c.title: c for c in root.collections}
-    assert set(found) == {REAL, SCRATCH}
+    assert set(found) == {REAL, SCRATCH, DEFINITIONS_NAME}
+    assert (found[DEFINITIONS_NAME].can_read, found[DEFINITIONS_NAME].can_write) == (True, False)
     assert (found[REAL].can_read, found[REAL].can_write) == (True, False)
     assert (found[SCRATCH].can_read, found[SCRATCH].can_write) == (True, True)
     assert found[REAL].id == exchange.collections[REAL]
@@ -214,9 +217,12 @@ def test_collections_and_their_access_over_bearer(exchange: Exchange) -> None:
     assert found[REAL].can_write is False
 
 
-def test_a_partner_without_grants_sees_no_collection(exchange: Exchange) -> None:
+def test_a_partner_without_grants_sees_only_the_published_definitions(exchange: Exchange) -> None:
     (root,) = exchange.basic("bystander").api_roots
-    assert root.collections == []
+    (definitions,) = root.collections
+    assert (definitions.id, definitions.can_read, definitions.can_write) == (DEFINITIONS_ID, True, False)
+    published = {o["id"]: o for o in definitions.get_objects()["objects"]}
+    assert published == {o["id"]: o for o in published_objects()}  # readable by any tool, unvetted or not
     hidden_id, missing_id = exchange.collections[REAL], str(uuid.uuid4())
     hidden = requests.get(
         f"{exchange.root}collections/{hidden_id}/objects/", headers=exchange.headers("bystander")
@@ -379,7 +385,7 @@ def _objects_url(exchange: Exchange) -> str:
 
 def _assert_serving(exchange: Exchange) -> None:
     r = requests.get(f"{exchange.root}collections/", headers=exchange.headers(), timeout=10)
-    assert r.status_code == 200 and len(r.json()["collections"]) == 2
+    assert r.status_code == 200 and len(r.json()["collections"]) == 3  # with gesher-definitions
 
 
 def _raw_request(exchange: Exchange, payload: bytes) -> bytes:

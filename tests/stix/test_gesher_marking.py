@@ -14,9 +14,8 @@ from gesher.stix.gesher_marking import (
     GESHER_MARKING_EXTENSION_ID,
     GesherMarking,
     Tier,
-    extension_definition,
     gesher_marking_of,
-    identity,
+    published_objects,
     schema,
 )
 from gesher.stix.validate import object_error
@@ -34,7 +33,7 @@ def marking(**content: object) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("obj", [extension_definition(), identity(), marking(tier="sensitive")])
+@pytest.mark.parametrize("obj", [*published_objects(), marking(tier="sensitive")])
 def test_the_published_objects_are_valid_stix(obj: dict[str, object]) -> None:
     assert object_error(obj) is None
     assert validate_instance(obj, ValidationOptions(version="2.1")).is_valid

@@ -7,13 +7,29 @@ import uuid
 
 from sqlalchemy import Connection
 
-from gesher.errors import Conflict, InvalidRequest
+from gesher.errors import ConfigurationError, Conflict, InvalidRequest
+from gesher.exchange.ingest import add_objects
+from gesher.stix.gesher_marking import published_objects
 from gesher.stix.timestamps import now_micros
 from gesher.store import audit
 from gesher.store import collections as store
 from gesher.store.collections import Collection
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,199}$")
+
+
+def ensure_definitions(conn: Connection) -> None:
+    """The `gesher-definitions` collection with the objects this exchange publishes (idempotent)."""
+    if store.by_name_or_id(conn, store.DEFINITIONS_ID) is None:
+        store.insert(conn, store.DEFINITIONS_ID, store.DEFINITIONS_NAME, _DEFINITIONS, now_micros())
+    result = add_objects(conn, store.DEFINITIONS_ID, published_objects(), None, keep_successes=False)
+    if result.failures:
+        raise ConfigurationError(f"the published definitions could not be stored: {result.failures[0]}")
+
+
+_DEFINITIONS = (
+    "STIX definitions this exchange publishes: gesher's marking extension, its publisher, its marks"
+)
 
 
 def create_collection(conn: Connection, actor: str, name: str, description: str | None = None) -> Collection:

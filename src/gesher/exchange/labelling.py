@@ -20,6 +20,8 @@ from gesher.store import labels as label_store
 from gesher.store import objects as object_store
 
 _ALWAYS_REQUIRED = frozenset({"type", "id"})
+# Metadata that tells how to read other objects: labelled as public unless it names its recipients.
+_DEFINITIONS = frozenset({"marking-definition", "extension-definition"})
 
 
 class Labeller:
@@ -58,7 +60,7 @@ class Labeller:
             for g in obj.get("granular_markings") or ()
             if isinstance(g, dict) and "marking_ref" in g
         )
-        if obj["type"] == "marking-definition":
+        if obj["type"] in _DEFINITIONS:
             return self._store(definition_label(obj, self._definition))
         key = (refs, granular, obj["type"] if granular else None)
         found = self.ids.get(key)

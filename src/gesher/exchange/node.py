@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from gesher.errors import ConfigurationError
 from gesher.exchange.clearance import Clearance
+from gesher.exchange.collections import ensure_definitions
 from gesher.settings import Settings
 from gesher.store import meta
 from gesher.store.db import Database
@@ -35,6 +36,7 @@ class Node:
         with db.write() as conn:
             meta.set_if_absent(conn, _CURSOR_KEY, secrets.token_hex(32))
             meta.set_if_absent(conn, _IDENTITY, f"identity--{uuid.uuid4()}")
+            ensure_definitions(conn)
         return cls.open(settings, db)
 
     @classmethod

@@ -106,7 +106,8 @@ def principal_of(
         country=partner.country,
         kind=partner.kind,
         is_admin=partner.is_admin,
-        grants={cid: Grant(r, w) for cid, (r, w) in grants.items()},
+        grants={collection_store.DEFINITIONS_ID: Grant(True, False)}
+        | {cid: Grant(r, w) for cid, (r, w) in grants.items()},
         entitlement=entitlement_of(partner),
         policy_state=policy_state,
     )

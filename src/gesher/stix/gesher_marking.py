@@ -15,10 +15,12 @@ from importlib import resources
 from typing import Final
 
 from gesher.errors import InvalidStix
+from gesher.stix.constants import TLP2_CLEAR
 from gesher.stix.timestamps import is_timestamp
 
 GESHER_MARKING_EXTENSION_ID: Final = "extension-definition--e797391a-c93f-4623-a984-ecce5b055e15"
 GESHER_IDENTITY_ID: Final = "identity--babdd7eb-1c54-46e3-b75f-3232c79f67b9"
+GESHER_PUBLIC_MARKING_ID: Final = "marking-definition--3b5b0b55-5d36-4c1f-9a3a-6f0e2a8d7c41"
 _PUBLISHED: Final = "2026-11-22T00:00:00.000Z"
 _RECIPIENT = re.compile(r"[A-Z]{2}|group:[a-z0-9][a-z0-9._-]{0,62}")
 _PARTNER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,99}")
@@ -61,7 +63,29 @@ def identity() -> dict[str, object]:
         "modified": _PUBLISHED,
         "name": "gesher project",
         "identity_class": "organization",
+        "object_marking_refs": [TLP2_CLEAR, GESHER_PUBLIC_MARKING_ID],
     }
+
+
+def public_marking() -> dict[str, object]:
+    """gesher's marking for public material (TLP:CLEAR alone leaves the tier to the policy's default)."""
+    return {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": GESHER_PUBLIC_MARKING_ID,
+        "created_by_ref": GESHER_IDENTITY_ID,
+        "created": _PUBLISHED,
+        "name": "gesher: public",
+        "extensions": {
+            GESHER_MARKING_EXTENSION_ID: {"extension_type": "property-extension", "tier": "public"}
+        },
+    }
+
+
+def published_objects() -> list[dict[str, object]]:
+    """What every gesher node serves so that other tools can read its markings: the public marking, the
+    publisher's identity and the extension definition (in its `gesher-definitions` collection)."""
+    return [public_marking(), identity(), extension_definition()]
 
 
 def extension_definition() -> dict[str, object]:
@@ -84,6 +108,7 @@ def extension_definition() -> dict[str, object]:
         "originator_controlled (boolean).",
         "version": "1.0.0",
         "extension_types": ["property-extension"],
+        "object_marking_refs": [TLP2_CLEAR, GESHER_PUBLIC_MARKING_ID],
     }
 
 

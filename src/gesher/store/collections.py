@@ -8,6 +8,11 @@ from sqlalchemy import Connection, bindparam, or_, select
 
 from gesher.store.tables import collections
 
+# The collection every node keeps for the STIX definitions it publishes (gesher's marking extension):
+# readable by every partner in good standing, writable by none.
+DEFINITIONS_ID = "5b1f3c2e-8d4a-4e7b-9c61-2a0d9e4f7b13"
+DEFINITIONS_NAME = "gesher-definitions"
+
 
 @dataclass(frozen=True)
 class Collection:
