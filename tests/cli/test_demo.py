@@ -123,3 +123,14 @@ def test_each_demo_partner_pulls_exactly_what_the_policy_allows_redacted_as_conf
                         assert "description" not in obj  # granularly marked TLP:RED
     finally:
         node.db.dispose()
+
+
+def test_explain_names_the_redactions_the_demo_partner_gets(db_url: str, tmp_path: Path) -> None:
+    _demo(db_url, tmp_path)
+    beacon = "indicator--22894011-0efd-4501-b979-a9f1343c89fd"
+    args = ["--data-dir", str(tmp_path), "--database-url", db_url, "policy", "explain"]
+    result = CliRunner().invoke(app, [*args, "--partner", "finance-isac", "--object", beacon])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "finance-isac receives" in text and "agreement finance-isac-mou-2026" in text
+    assert "replaced by [redacted]" in text and "protected originator replaced" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from gesher.cli.context import actor, out, print_json, state
@@ -118,4 +119,4 @@ def _print(found: list[Explanation], as_json: bool) -> None:
             f"[bold]{e.partner}[/] {verdict} {e.object_id} {e.version} in {e.collection}", highlight=False
         )
         for line in policies.explanation_lines(e):
-            out.print(f"  {line}", highlight=False)
+            out.print(f"  {escape(line)}", highlight=False)  # "[redacted]" is text, not Rich markup
