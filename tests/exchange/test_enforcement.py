@@ -596,7 +596,8 @@ def verdict(p: PartnerSpec, label: Label, pol: PolicySpec) -> Verdict:
     elif tlp == Tlp.CLEAR:
         chosen = first
     elif tlp == Tlp.GREEN:
-        chosen = next((g for g in reaching if g[0] >= Tlp.GREEN), False)
+        vetted = next((g for g in reaching if g[0] >= Tlp.GREEN), None)
+        chosen = vetted if vetted is not None else (first if named or group_named else False)
     else:
         need = next((g for g in reaching if g[0] >= Tlp.AMBER and g[2]), None)
         chosen = need if need is not None else (first if named or group_named else False)

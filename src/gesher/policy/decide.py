@@ -157,12 +157,11 @@ def _choose(
         return _by(tier_source, "TLP:CLEAR: anyone")
     if tlp == Tlp.GREEN:
         green = [g for g in tier_ok if g.max_tlp >= Tlp.GREEN]
-        if not green:
-            return (
-                None,
-                "TLP:GREEN goes to the vetted community: no rule or agreement grants it to this partner",
-            )
-        return _by(green[0], "TLP:GREEN: the vetted community")
+        if green:
+            return _by(green[0], "TLP:GREEN: the vetted community")
+        if named or group_named:  # whom an object's markings name may receive it up to AMBER: GREEN too
+            return _by(tier_source, "TLP:GREEN: named by the object's markings")
+        return None, "TLP:GREEN goes to the vetted community: no rule or agreement grants it to this partner"
     amber = [g for g in tier_ok if g.max_tlp >= Tlp.AMBER and g.need_to_know]
     if amber:
         return _by(amber[0], "TLP:AMBER: need-to-know")
