@@ -244,6 +244,8 @@ CASES = [
     allow("amber-agreement", ent(4), lab(A, DEF), pol(agreements=(agreement("mou", A, DEF),)), "mou"),
     deny("amber-green-agreement", ent(4), lab(A, DEF), pol(agreements=(agreement("mou", G, DEF),)), "amber"),
     allow("amber-named-recipient", ent(4), lab(A, PUB, recipients=(ME,)), DENY_ALL, "tier public"),
+    allow("green-named-recipient", ent(4), lab(G, PUB, recipients=(ME,)), DENY_ALL, "tier public"),
+    deny("green-named-not-vetted", ent(None), lab(G, PUB, recipients=(ME,)), DENY_ALL, "unvetted"),
     deny("amber-other-recipient", ent(4), lab(A, PUB, recipients=(OTHER,)), DENY_ALL, "amber"),
     allow("amber-group-releasable", ent(4), lab(A, PUB, to=("group:eu",)), pol(groups=EU), "tier public"),
     deny("amber-country-releasable-is-no-need-to-know", ent(4), lab(A, PUB, to=("GB",)), DENY_ALL, "amber"),
@@ -756,9 +758,9 @@ def refusals(e: Entitlement, label: AccessLabel, p: Policy, now: int) -> set[str
         found.add("tier")
     if tlp >= AS and not named:
         found.add("strict")
-    if tlp == G and not any(g[0] >= G for g in reaching):
-        found.add("green")
     group_named = label.releasable_to is not None and any(f"group:{g}" in label.releasable_to for g in groups)
+    if tlp == G and not (named or group_named or any(g[0] >= G for g in reaching)):
+        found.add("green")
     if tlp == A and not (named or group_named or any(g[0] >= A and g[2] for g in reaching)):
         found.add("amber")
     return found
@@ -800,7 +802,7 @@ def test_a_release_names_a_grant_that_covers_tlp_and_tier(
         label.releasable_to is not None
         and any(f"group:{g}" in label.releasable_to for g in p.groups_of(e.partner))
     )
-    if tlp == G or (tlp == A and not named):
+    if tlp in (G, A) and not named:  # whom the markings name needs a grant for the tier only
         assert grant.max_tlp >= tlp
     if tlp == A and not named:
         assert kind == "agreement" or p.rules[[r.name for r in p.rules].index(name)].need_to_know
