@@ -256,17 +256,6 @@ def page(
     return conn.execute(stmt, params).all()
 
 
-_ANY_VERSION = (
-    select(objects.c.date_added)
-    .where(objects.c.collection_key == bindparam("cid"), objects.c.object_id == bindparam("oid"))
-    .limit(1)
-)
-
-
-def any_version(conn: Connection, collection: int, object_id: str) -> bool:
-    return conn.execute(_ANY_VERSION, {"cid": collection, "oid": object_id}).first() is not None
-
-
 def delete_versions(conn: Connection, collection: int, date_addeds: Sequence[int]) -> None:
     for start in range(0, len(date_addeds), SQLITE_MAX_PARAMS):
         chunk = date_addeds[start : start + SQLITE_MAX_PARAMS]
