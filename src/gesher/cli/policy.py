@@ -47,7 +47,8 @@ def load(
     reason: str = typer.Option(..., help="Why the policy changes (recorded)."),
 ) -> None:
     """Validate and put a policy in force; every worker applies it from its next request."""
-    text = load_policy(file) and file.read_text(encoding="utf-8")
+    load_policy(file)  # size, encoding and every problem with its line, before anything is stored
+    text = file.read_text(encoding="utf-8")
     with state(ctx).node().db.write() as conn:
         policy_id, policy = policies.load(conn, actor(), text, file.name, reason)
     out.print(f"policy version {policy.version} in force (#{policy_id}, sha256 {policy.digest[:12]})")

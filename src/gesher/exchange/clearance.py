@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
@@ -17,7 +18,7 @@ from sqlalchemy import Connection
 from gesher.policy.decide import Decision, decide
 from gesher.policy.entitlement import Entitlement
 from gesher.policy.labels import AccessLabel
-from gesher.policy.policy_file import parse_policy
+from gesher.policy.policy_file import PolicyFileError, parse_policy
 from gesher.policy.rules import DENY_ALL, Policy
 from gesher.policy.sanitise import Sanitiser
 from gesher.stix.timestamps import now_micros
@@ -41,6 +42,8 @@ class Allowed:
     # Granularly marked parts the partner may receive only once the version's release is approved.
     pending_selectors: dict[int, tuple[str, ...]] = field(default_factory=dict)
     valid_until: int | None = None
+    # Originators the partner's profiles protect: a relationship or sighting naming one is withheld.
+    protected: frozenset[str] = frozenset()
 
     @property
     def nothing(self) -> bool:
@@ -133,9 +136,12 @@ class Clearance:
         found = self._policies.get(policy_id)
         if found is None:
             stored = policy_store.by_id(conn, policy_id)
-            # A stored policy was validated when it was loaded; parsing again cannot fail short of tampering,
-            # and then the deny-all policy is the only safe reading.
-            found = parse_policy(stored.text, f"policy #{policy_id}") if stored else DENY_ALL
+            # A stored policy was validated when it was loaded; parsing again cannot fail short of tampering
+            # (or a stricter parser), and then the deny-all policy is the only safe reading, never a 500.
+            try:
+                found = parse_policy(stored.text, f"policy #{policy_id}") if stored else DENY_ALL
+            except PolicyFileError:
+                found = DENY_ALL
             self._policies[policy_id] = found
         return found
 
@@ -170,6 +176,7 @@ class Clearance:
             denied,
             pending,
             min(ends) if ends else None,
+            _protected(policy, profiles.values()),
         )
 
 
@@ -178,3 +185,14 @@ def held_until_release(whole: Decision, part: Decision) -> bool:
     object does not: partners cleared for it receive the object without it until the version is released,
     and with it after (one approval covers the version as a whole)."""
     return part.allowed and part.needs_release and not whole.needs_release
+
+
+def _protected(policy: Policy, profile_names: Iterable[str | None]) -> frozenset[str]:
+    """Originators protected by any of the profiles the partner is served under (replacing a reference
+    in a relationship would make a different statement; serving it would name them)."""
+    found: set[str] = set()
+    for name in set(profile_names):
+        profile = policy.profiles.get(name) if name else None
+        if profile is not None:
+            found |= profile.protected_originators
+    return frozenset(found)

@@ -134,7 +134,7 @@ class Outbound:
         hidden = self._hidden_references(rows, labels)
         several = sorted({str(r[4]) for r in rows if not (r[5] and r[6])})
         spoiled = self._spoiled(several, [collection_id], labels, allowed)
-        protected = self._protected(allowed)
+        protected = allowed.protected
         plans: dict[int, Plan] = {}
         wants_body = cols == ("body",)
         out: list[tuple[object, ...]] = []
@@ -159,17 +159,6 @@ class Outbound:
                     continue
             out.append((date_added, body) if wants_body else (date_added, *values))
         return out
-
-    def _protected(self, allowed: Allowed) -> set[str]:
-        """Originators the caller's profiles protect: a relationship or sighting naming one is withheld
-        (replacing the reference would make a different statement; serving it would name them)."""
-        assert self.clearance is not None
-        found: set[str] = set()
-        for name in set(allowed.profiles.values()):
-            profile = allowed.policy.profiles.get(name) if name else None
-            if profile is not None:
-                found |= profile.protected_originators
-        return found
 
     def _plan(self, label_id: int, allowed: Allowed) -> Plan:
         """How versions with this label are redacted for the caller: its profile's sanitiser, the
