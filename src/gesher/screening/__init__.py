@@ -1,0 +1,1 @@
+"""Denied-party screening: pure name matching against watchlists (no web, no database)."""
