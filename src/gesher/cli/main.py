@@ -8,7 +8,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from gesher.cli import collection, demo, export, ingest, partner, policy, release, serve
+from gesher.cli import collection, country, demo, export, ingest, partner, policy, release, serve
 from gesher.cli.context import fail, out, state
 from gesher.errors import GesherError
 from gesher.exchange.node import Node
@@ -33,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(collection.app, name="collection")
+app.add_typer(country.app, name="country")
 app.add_typer(partner.app, name="partner")
 app.add_typer(policy.app, name="policy")
 app.add_typer(release.app, name="release")

@@ -106,6 +106,10 @@ class CountryProfiles:
         self._by_alpha3 = MappingProxyType({p.alpha3: p for p in profiles.values()})
         self.datasets = datasets
 
+    def dataset(self, name: str) -> Source:
+        """The source of one data set (e.g. `TIERS`) as loaded: its as-of date and citation."""
+        return next(s for s in self.datasets if s.name == name)
+
     def find(self, code: str) -> CountryProfile | None:
         wanted = code.strip().upper()
         return self._by_alpha2.get(wanted) or self._by_alpha3.get(wanted)
@@ -222,6 +226,11 @@ def _wgi(row: loaders.WgiRow | None) -> WgiScores | None:
     return WgiScores(row.rl, row.va, row.pv, row.cc, row.year)
 
 
+WGI_SCALE_NOTE: Final = (
+    "WGI estimates are perception-based, about -2.5 (weak) to +2.5 (strong), with margins of error"
+)
+
+
 @dataclass(frozen=True)
 class Fact:
     """One line of a profile's explanation: what, the value, and where it comes from."""
@@ -267,7 +276,7 @@ def _wgi_facts(profile: CountryProfile) -> list[Fact]:
     for attribute, label in _WGI_LABELS:
         value: float | None = getattr(profile.wgi, attribute)
         shown = "not published" if value is None else f"{value:+.2f}"
-        facts.append(Fact(f"WGI {profile.wgi.year} {label} (about -2.5..+2.5)", shown, source))
+        facts.append(Fact(f"WGI {profile.wgi.year} {label}", shown, source))
     return facts
 
 
@@ -285,6 +294,8 @@ def profile_lines(profile: CountryProfile) -> list[str]:
         f"{f.label}: {f.value} ({f.source.name}, as of {f.source.as_of.isoformat()})"
         for f in profile_facts(profile)
     ]
+    if profile.wgi is not None:
+        lines.append(f"({WGI_SCALE_NOTE})")
     lines.append(f"Profile as of {profile.as_of.isoformat()} (the oldest of its sources). Sources:")
     lines.extend(f"  {s.name}, as of {s.as_of.isoformat()}: {s.url_or_citation}" for s in profile.sources)
     return lines
