@@ -13,7 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gesher.policy.sanitise import REDACTED, Profile, Redacted, Sanitiser, remove_selectors
+from gesher.policy.sanitise import (
+    REDACTED,
+    Profile,
+    Redacted,
+    Sanitiser,
+    may_hold_address,
+    remove_selectors,
+)
 from gesher.stix.validate import object_error
 
 T = "2026-01-01T00:00:00.000Z"
@@ -95,7 +102,7 @@ def valid(obj: dict[str, Any]) -> dict[str, Any]:
 
 def run(sanitiser: Sanitiser, obj: dict[str, Any], denied: tuple[str, ...] = ()) -> Redacted:
     """`apply`, with what every call must hold: the input untouched, the output valid, and `needs` True
-    on the stored bytes whenever something changed."""
+    on the stored bytes whenever something changed, also when told what ingest found (`may_hold_address`)."""
     valid(obj)
     before = copy.deepcopy(obj)
     result = sanitiser.apply(obj, denied)
@@ -104,7 +111,9 @@ def run(sanitiser: Sanitiser, obj: dict[str, Any], denied: tuple[str, ...] = ())
         valid(result.obj)
     if result.obj != obj and not denied:
         assert result.redactions
-        assert sanitiser.needs(orjson.dumps(obj))
+        stored = orjson.dumps(obj)
+        assert sanitiser.needs(stored)
+        assert sanitiser.needs(stored, address_hint=may_hold_address(stored))
     if result.obj is obj:
         assert result.redactions == ()
     return result
@@ -534,6 +543,16 @@ def test_needs_looks_for_each_profile_field() -> None:
         assert everything.needs(orjson.dumps(changed))
     unicode_escaped = orjson.dumps(clean).replace(b"203.0.113.1", b"10\\u002e0.0.1")
     assert everything.needs(unicode_escaped)
+    assert everything.needs(unicode_escaped, address_hint=may_hold_address(unicode_escaped))
+
+
+def test_ingest_finds_which_versions_may_spell_an_address() -> None:
+    assert may_hold_address(orjson.dumps({"name": "Seen on 10.1.2.3"}))
+    assert may_hold_address(orjson.dumps({"name": "Seen on fe80::1"}))
+    assert not may_hold_address(orjson.dumps(indicator("[ipv4-addr:value = '203.0.113.1']", name="n")))
+    only_addresses = Sanitiser(Profile("addresses", drop_internal_addresses=True), EXCHANGE)
+    internal = orjson.dumps({"name": "Seen on 10.1.2.3"})
+    assert only_addresses.needs(internal) and not only_addresses.needs(internal, address_hint=False)
 
 
 # --- properties ------------------------------------------------------------------------------------

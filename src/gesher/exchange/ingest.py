@@ -19,7 +19,7 @@ from gesher.stix.markings import UnknownMarking
 from gesher.stix.timestamps import format_micros, now_micros, version_key
 from gesher.stix.validate import object_error
 from gesher.store import objects as store
-from gesher.store.objects import StoredVersion
+from gesher.store.objects import StoredVersion, serve_hints
 
 BATCH = 1000
 
@@ -276,5 +276,6 @@ def _row(
         added_by,
         c.label_id,
         False,
+        serve_hints(c.body),
         c.body,
     )

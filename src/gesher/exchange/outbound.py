@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import orjson
 from sqlalchemy import Connection, Row
@@ -48,7 +48,8 @@ _POINTERS: Final = {
     "relationship": ("source_ref", "target_ref"),
     "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),
 }
-_SERVING = ("label_id", "type", "released", "object_id", "is_latest", "is_first", "body")
+assert set(_POINTERS) == set(store.POINTER_TYPES)
+_SERVING = ("serving", "object_id", "body")  # store.objects packs what serving needs into `serving`
 Plan = tuple["Sanitiser | None", tuple[str, ...], tuple[str, ...]]  # sanitiser, denied, held until release
 
 
@@ -119,7 +120,7 @@ class Outbound:
 
     def _serve(
         self,
-        rows: Sequence[Row[tuple[object, ...]]],
+        rows: Sequence[Row[Any]],
         allowed: Allowed,
         labels: LabelFilter,
         cols: tuple[str, ...],
@@ -132,29 +133,26 @@ class Outbound:
         other versions would let `match[version]` last or first betray the withheld one (the choice of
         first and latest is made in SQL, before redaction)."""
         hidden = self._hidden_references(rows, labels)
-        several = sorted({str(r[4]) for r in rows if not (r[5] and r[6])})
+        pointing_away = hidden | allowed.protected
+        several = sorted({str(r[2]) for r in rows if r[1] & store.SEVERAL})
         spoiled = self._spoiled(several, [collection_id], labels, allowed)
-        protected = allowed.protected
         plans: dict[int, Plan] = {}
         wants_body = cols == ("body",)
         out: list[tuple[object, ...]] = []
-        for date_added, label_id, kind, released, object_id, _, _, body, *values in rows:
-            if object_id in spoiled:
+        for date_added, serving, object_id, body, *values in rows:
+            if serving & store.SEVERAL and object_id in spoiled:
                 continue
-            if (
-                (hidden or protected)
-                and kind in _POINTERS
-                and _points_at(body, str(kind), hidden | protected)
-            ):  # type: ignore[arg-type]
+            if serving & store.POINTER and pointing_away and _points_at(body, object_id, pointing_away):
                 continue
-            plan = plans.get(label_id)  # type: ignore[call-overload]
+            label_id = serving >> store.LABEL_SHIFT
+            plan = plans.get(label_id)
             if plan is None:
-                plan = plans[label_id] = self._plan(int(label_id), allowed)  # type: ignore[call-overload]
+                plan = plans[label_id] = self._plan(label_id, allowed)
             sanitiser, denied, pending = plan
-            if pending and not released:
+            if pending and not serving & store.RELEASED:
                 denied = (*denied, *pending)
-            if denied or (sanitiser is not None and sanitiser.needs(body)):  # type: ignore[arg-type]
-                body = _redacted(bytes(body), sanitiser, denied)  # type: ignore[arg-type]
+            if denied or (sanitiser is not None and sanitiser.needs(body, serving & store.ADDRESS_HINT != 0)):
+                body = _redacted(bytes(body), sanitiser, denied)
                 if body is None:
                     continue
             out.append((date_added, body) if wants_body else (date_added, *values))
@@ -168,13 +166,13 @@ class Outbound:
         denied = allowed.denied_selectors.get(label_id, ())
         return sanitiser, denied, allowed.pending_selectors.get(label_id, ())
 
-    def _hidden_references(self, rows: Sequence[Row[tuple[object, ...]]], labels: LabelFilter) -> set[str]:
+    def _hidden_references(self, rows: Sequence[Row[Any]], labels: LabelFilter) -> set[str]:
         """Ids referenced by relationships and sightings in `rows` that the exchange holds but the caller
         may not see."""
         refs: set[str] = set()
         for row in rows:
-            if row[2] in _POINTERS:
-                refs.update(_references(orjson.loads(row[7]), str(row[2])))  # type: ignore[arg-type]
+            if row[1] & store.POINTER:
+                refs.update(_references(orjson.loads(row[3]), row[2]))
         if not refs:
             return set()
         held = store.held_ids(self.conn, sorted(refs))
@@ -251,9 +249,9 @@ def _redacted(body: bytes, sanitiser: Sanitiser | None, denied: tuple[str, ...])
     return orjson.dumps(kept) if kept is not None else None
 
 
-def _references(obj: dict[str, object], kind: str) -> list[str]:
+def _references(obj: dict[str, object], object_id: str) -> list[str]:
     found: list[str] = []
-    for name in _POINTERS[kind]:
+    for name in _POINTERS[object_id.partition("--")[0]]:
         value = obj.get(name)
         if isinstance(value, str):
             found.append(value)
@@ -262,5 +260,5 @@ def _references(obj: dict[str, object], kind: str) -> list[str]:
     return found
 
 
-def _points_at(body: bytes, kind: str, hidden: set[str]) -> bool:
-    return any(ref in hidden for ref in _references(orjson.loads(body), kind))
+def _points_at(body: bytes, object_id: str, hidden: set[str]) -> bool:
+    return any(ref in hidden for ref in _references(orjson.loads(body), object_id))

@@ -203,18 +203,20 @@ class Sanitiser:
             frozenset(FREE_TEXT) if profile.drop_free_text else frozenset()
         )
         self._originators = frozenset(i.encode() for i in profile.protected_originators)
-        self._hints = _hints(profile)
+        self._addresses = profile.drop_internal_addresses
+        self._property_hint = _property_hint(profile)
         self._domains = frozenset(
             d.strip(".").lower().encode() for d in profile.internal_domains if profile.drop_internal_addresses
         ) - {b""}
         core = _domain_pattern(profile.internal_domains) if self._domains else None
         self._domain_hint = re.compile(b"(?!)" if core is None else core.encode(), re.IGNORECASE)
-        self._any = bool(self._originators or self._hints or self._domains)
+        self._any = bool(self._originators or self._addresses or self._property_hint or self._domains)
 
-    def needs(self, body: bytes) -> bool:
+    def needs(self, body: bytes, address_hint: bool = True) -> bool:
         """Cheap pre-check on the stored JSON bytes (compact orjson output). False means `apply` would change
         nothing (without denied selectors) and the object may be served as stored, unparsed. A True may be
-        needless; a False never is."""
+        needless; a False never is. `address_hint` False: `may_hold_address(body)` is known to be False
+        (worked out at ingest), so the address searches are skipped."""
         if not self._any:
             return False
         escaped = body.find(b"\\") >= 0  # memchr: backslashes are rare in stored JSON
@@ -229,9 +231,10 @@ class Sanitiser:
                 if body[at : body.find(b'"', at)] in self._originators:
                     return True
                 at = body.find(_CREATED_BY, at)
-        for hint in self._hints:
-            if hint.search(body) is not None:
-                return True
+        if self._addresses and address_hint and may_hold_address(body):
+            return True
+        if self._property_hint is not None and self._property_hint.search(body) is not None:
+            return True
         if self._domains:
             # Without a backslash a domain can only be spelt with plain dots; long needles are found fast.
             lowered = body.lower()
@@ -322,14 +325,20 @@ class Sanitiser:
         return None
 
 
-def _hints(profile: Profile) -> list[re.Pattern[bytes]]:
-    hints = [_V4_HINT, _V6_HINT] if profile.drop_internal_addresses else []
+def may_hold_address(body: bytes) -> bool:
+    """Whether stored JSON bytes may spell an internal IP address (a superset of what the finder finds).
+    Independent of every profile, so the exchange works it out once per version at ingest and serving
+    skips these searches for the many versions where it is False."""
+    return _V4_HINT.search(body) is not None or _V6_HINT.search(body) is not None
+
+
+def _property_hint(profile: Profile) -> re.Pattern[bytes] | None:
     names = sorted(
         profile.drop_properties | (frozenset(FREE_TEXT) if profile.drop_free_text else frozenset())
     )
-    if names:
-        hints.append(re.compile(b'"(?:' + b"|".join(re.escape(n.encode()) for n in names) + b')":'))
-    return hints
+    if not names:
+        return None
+    return re.compile(b'"(?:' + b"|".join(re.escape(n.encode()) for n in names) + b')":')
 
 
 def _validity_error(out: dict[str, Any]) -> str | None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -109,6 +110,9 @@ objects = Table(
     Column("label_id", Integer, ForeignKey("access_labels.id"), nullable=True),
     # A second analyst approved this version's release (only consulted for labels that need it).
     Column("released", Boolean, nullable=False, default=False),
+    # What serving this version may need, found once at ingest (bits in store.objects.SERVE_HINTS); NULL,
+    # for versions stored before the column existed, means "look at the body".
+    Column("serve_hints", SmallInteger, nullable=True),
     Column("body", LargeBinary, nullable=False),
     PrimaryKeyConstraint("collection_key", "date_added"),
     UniqueConstraint("collection_key", "object_id", "version"),
