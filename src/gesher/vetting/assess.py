@@ -262,7 +262,7 @@ def budapest_party(i: VettingInputs) -> Finding:
 def misuse_history(i: VettingInputs) -> Finding:
     """Misuse by the partner substantiated within the last MISUSE_LOOKBACK_YEARS years presumes denial: no
     tier unless a senior officer overrides it with a written reason. An unsubstantiated allegation needs an
-    officer's review; an older finding is recorded for information."""
+    officer's review (until then no tier better than 3); an older finding is recorded for information."""
     since = years_before(i.assessed_on, MISUSE_LOOKBACK_YEARS)
     reasons: list[Reason] = []
     for f in i.misuse_findings:
@@ -278,7 +278,8 @@ def misuse_history(i: VettingInputs) -> Finding:
             reasons.append(Reason("MISUSE_ALLEGED", text, Effect.REVIEW))
     presumed = any(r.effect == Effect.PRESUME_DENIAL for r in reasons)
     review = any(r.effect == Effect.REVIEW for r in reasons)
-    return Finding(tuple(reasons), presumes_denial=presumed, review=review)
+    cap = BEST_TIER_UNDER_REVIEW if review else TrustTier.CLOSEST
+    return Finding(tuple(reasons), presumes_denial=presumed, review=review, cap=cap)
 
 
 def government_end_user(i: VettingInputs) -> Finding:
