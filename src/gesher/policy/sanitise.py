@@ -246,17 +246,19 @@ class Sanitiser:
     def apply(self, obj: dict[str, Any], denied_selectors: Sequence[str] = ()) -> Redacted:
         """The object as this profile lets it out, minus the properties under `denied_selectors` (granular
         markings the partner may not see). Never mutates `obj`."""
+        t = str(obj.get("type"))
+        reason = self._withheld(obj, t)
+        if reason is not None:  # decided before copying: most redacted objects are withheld whole
+            return Redacted(None, (reason,))
         out: dict[str, Any] = _copy(obj)
-        t = str(out.get("type"))
         notes: list[str] = []
-        reason = self._rewrite(out, t, notes)
-        if reason is None:
-            removals, reason = self._removals(out, t, denied_selectors)
-            if reason is None and removals:
-                if _remove(out, list(removals)) is None:
-                    reason = "a removal would empty a required property: withheld"
-                else:
-                    notes.extend(f"{selector}: {why}" for selector, why in removals.values())
+        self._rewrite(out, t, notes)
+        removals, reason = self._removals(out, t, denied_selectors)
+        if reason is None and removals:
+            if _remove(out, list(removals)) is None:
+                reason = "a removal would empty a required property: withheld"
+            else:
+                notes.extend(f"{selector}: {why}" for selector, why in removals.values())
         if reason is not None:
             return Redacted(None, (*notes, reason))
         if not notes:
@@ -268,14 +270,29 @@ class Sanitiser:
             )
         return Redacted(out, tuple(notes))
 
-    def _rewrite(self, out: dict[str, Any], t: str, notes: list[str]) -> str | None:
-        """Steps 1 and 2, in place on the copy; a reason when the object must be withheld."""
-        if out.get("id") in self.profile.protected_originators:
-            return "the identity of a protected originator: withheld"  # else replacing its refs hides nothing
+    def _withheld(self, obj: dict[str, Any], t: str) -> str | None:
+        """Why the whole object is withheld by steps 1 and 2, if it is: the identity of a protected
+        originator (replacing references to it would hide nothing), or an address object or indicator
+        that names an internal address."""
+        if obj.get("id") in self.profile.protected_originators:
+            return "the identity of a protected originator: withheld"
+        if self._finder is None:
+            return None
+        value = obj.get("value")
+        if t in _ADDRESS_SCOS and isinstance(value, str) and self._finder.spans(value):
+            return f"value: internal address or domain: {t} withheld"
+        pattern = obj.get("pattern")
+        if t == "indicator" and isinstance(pattern, str) and self._finder.spans(pattern):
+            return "pattern: internal address or domain: indicator withheld"
+        return None
+
+    def _rewrite(self, out: dict[str, Any], t: str, notes: list[str]) -> None:
+        """Steps 1 and 2 on an object not withheld, in place on the copy."""
         if out.get("created_by_ref") in self.profile.protected_originators:
             out["created_by_ref"] = self.exchange_identity
             notes.append("created_by_ref: protected originator replaced by the exchange identity")
-        return None if self._finder is None else self._internal_addresses(self._finder, out, t, notes)
+        if self._finder is not None:
+            self._internal_addresses(self._finder, out, t, notes)
 
     def _removals(
         self, out: dict[str, Any], t: str, denied_selectors: Sequence[str]
@@ -299,16 +316,8 @@ class Sanitiser:
             removals.setdefault(path, (selector, "removed (denied granular marking)"))
         return removals, None
 
-    def _internal_addresses(
-        self, finder: _Finder, out: dict[str, Any], t: str, notes: list[str]
-    ) -> str | None:
-        """Step 2, in place on the copy; a reason when the object must be withheld."""
-        value = out.get("value")
-        if t in _ADDRESS_SCOS and isinstance(value, str) and finder.spans(value):
-            return f"value: internal address or domain: {t} withheld"
-        pattern = out.get("pattern")
-        if t == "indicator" and isinstance(pattern, str) and finder.spans(pattern):
-            return "pattern: internal address or domain: indicator withheld"
+    def _internal_addresses(self, finder: _Finder, out: dict[str, Any], t: str, notes: list[str]) -> None:
+        """Step 2 in the free text, in place on the copy."""
         for name in FREE_TEXT:
             text = out.get(name)
             if isinstance(text, str):
@@ -322,7 +331,6 @@ class Sanitiser:
                     translations[name], count = finder.redact(text)
                     if count:
                         notes.append(f"contents.{lang}.{name}: {_count(count)} replaced by {REDACTED}")
-        return None
 
 
 def may_hold_address(body: bytes) -> bool:
