@@ -37,7 +37,7 @@ def profiles() -> CountryProfiles:
 
 def _shipped(name: str) -> loaders.DataFile:
     problems: list[str] = []
-    found = loaders.read_all({name: (name, (DATA / name).read_bytes(), False)}, problems)
+    found = loaders.read_all({name: loaders.RawFile(name, (DATA / name).read_bytes(), False)}, problems)
     assert not problems
     return found[name]
 

@@ -16,9 +16,10 @@ Screening outcomes are plain values here: the screening service decides them, th
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from gesher.policy.entitlement import TrustTier
@@ -58,7 +59,6 @@ class Finding:
     soft_signals: int = 0
     positive_signals: int = 0
     government_end_user: bool = False
-    rule: str = field(default="", compare=False)
 
 
 Rule = Callable[[VettingInputs], Finding]
@@ -90,19 +90,8 @@ def assess(inputs: VettingInputs) -> Assessment:
 
 
 def _named(rule: Rule, finding: Finding) -> Finding:
-    named = tuple(Reason(r.code, r.text, r.effect, rule.__name__) for r in finding.reasons)
-    return Finding(
-        named,
-        finding.blocks,
-        finding.presumes_denial,
-        finding.review,
-        finding.best_tier,
-        finding.cap,
-        finding.soft_signals,
-        finding.positive_signals,
-        finding.government_end_user,
-        rule.__name__,
-    )
+    named = tuple(dataclasses.replace(r, rule=rule.__name__) for r in finding.reasons)
+    return dataclasses.replace(finding, reasons=named)
 
 
 def _tier(findings: list[Finding]) -> tuple[TrustTier, str]:

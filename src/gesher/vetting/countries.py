@@ -22,7 +22,7 @@ from typing import Final
 from gesher.errors import GesherError
 from gesher.policy.countries import ISO_3166
 from gesher.vetting import loaders
-from gesher.vetting.datafile import CountryDataError
+from gesher.vetting.datafile import CountryDataError, DataFile
 from gesher.vetting.loaders import (
     BUDAPEST_FILE,
     CODES_FILE,
@@ -30,6 +30,7 @@ from gesher.vetting.loaders import (
     JOINT_STATEMENT_FILE,
     TIERS_FILE,
     WGI_FILE,
+    RawFile,
 )
 
 # Names of the sources, as a profile cites them.
@@ -144,8 +145,8 @@ def load_country_profiles(override_dir: Path | None = None) -> CountryProfiles:
     if override_dir is None:
         return _shipped()
     problems: list[str] = []
-    texts = _read(override_dir, problems)
-    return _build(texts, problems)
+    raw = _read(override_dir, problems)
+    return _build(raw, problems)
 
 
 @cache
@@ -153,12 +154,9 @@ def _shipped() -> CountryProfiles:
     return _build(_read(None, []), [])
 
 
-def _read(override_dir: Path | None, problems: list[str]) -> dict[str, tuple[str, bytes | None, bool]]:
-    """file name -> (label for messages, content or None if unreadable, whether it is an override)."""
+def _read(override_dir: Path | None, problems: list[str]) -> dict[str, RawFile]:
     shipped = files("gesher.vetting") / "data"
-    found: dict[str, tuple[str, bytes | None, bool]] = {
-        name: (name, (shipped / name).read_bytes(), False) for name in DATA_FILES
-    }
+    found = {name: RawFile(name, (shipped / name).read_bytes(), False) for name in DATA_FILES}
     if override_dir is None:
         return found
     if not override_dir.is_dir():
@@ -168,56 +166,68 @@ def _read(override_dir: Path | None, problems: list[str]) -> dict[str, tuple[str
             problems.append(f"{path}: not a country data file (override one of: {', '.join(DATA_FILES)})")
             continue
         try:
-            found[path.name] = (str(path), path.read_bytes(), True)
+            found[path.name] = RawFile(str(path), path.read_bytes(), True)
         except OSError as exc:
             problems.append(f"{path}: cannot be read ({exc.strerror})")
-            found[path.name] = (str(path), None, True)
+            found[path.name] = RawFile(str(path), None, True)
     return found
 
 
-def _build(texts: Mapping[str, tuple[str, bytes | None, bool]], problems: list[str]) -> CountryProfiles:
-    files_ = loaders.read_all(texts, problems)
-    codes = loaders.codes(files_.get(CODES_FILE), ISO_3166, problems)
+def _build(raw: Mapping[str, RawFile], problems: list[str]) -> CountryProfiles:
+    parsed = loaders.read_all(raw, problems)
+    codes = loaders.codes(parsed.get(CODES_FILE), ISO_3166, problems)
     if codes is None:  # without the code table no other file can be checked
         raise CountryDataError(problems)
-    wgi = loaders.wgi(files_.get(WGI_FILE), codes, problems)
-    joint = loaders.joint_statement(files_.get(JOINT_STATEMENT_FILE), codes, problems)
-    budapest = loaders.budapest(files_.get(BUDAPEST_FILE), codes, problems)
-    tiers = loaders.tiers(files_.get(TIERS_FILE), codes, problems)
+    facts = _Facts(
+        wgi=loaders.wgi(parsed.get(WGI_FILE), codes, problems),
+        joint=loaders.joint_statement(parsed.get(JOINT_STATEMENT_FILE), codes, problems),
+        budapest=loaders.budapest(parsed.get(BUDAPEST_FILE), codes, problems),
+        tiers=loaders.tiers(parsed.get(TIERS_FILE), codes, problems),
+    )
     if problems:
         raise CountryDataError(problems)
-    datasets = tuple(
-        Source(
-            _SOURCE_OF_FILE[name],
-            files_[name].as_of,
-            (f"operator override {texts[name][0]}: " if texts[name][2] else "") + files_[name].sources[0],
-        )
-        for name in DATA_FILES
-    )
+    datasets = tuple(_dataset(name, raw[name], parsed[name]) for name in DATA_FILES)
     as_of = min(s.as_of for s in datasets[1:])  # the code table dates no fact about a country
-    profiles: dict[str, CountryProfile] = {}
-    for code in codes.values():
-        signed = joint.get(code.alpha2)
-        tier = tiers.get(code.alpha2)
-        sources = tuple(
-            Source(s.name, s.as_of, signed.source) if s.name == JOINT_STATEMENT and signed is not None else s
-            for s in datasets
-        )
-        profiles[code.alpha2] = CountryProfile(
-            alpha2=code.alpha2,
-            alpha3=code.alpha3,
-            name=code.name,
-            as_of=as_of,
-            wgi=_wgi(wgi.get(code.alpha2)),
-            joint_statement_joined=signed.joined if signed else None,
-            budapest_party=code.alpha2 in budapest,
-            cyber_export_tier=ExportTier(tier.tier) if tier else None,
-            sources=sources,
-            joint_statement_pending=bool(signed and signed.joined is None),
-            cyber_export_note=tier.note if tier else "",
-            code_status=code.status,
-        )
+    profiles = {code.alpha2: _profile(code, facts, datasets, as_of) for code in codes.values()}
     return CountryProfiles(profiles, datasets)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    wgi: dict[str, loaders.WgiRow]
+    joint: dict[str, loaders.Signatory]
+    budapest: set[str]
+    tiers: dict[str, loaders.TierRow]
+
+
+def _dataset(name: str, raw: RawFile, parsed: DataFile) -> Source:
+    citation = parsed.sources[0]
+    if raw.override:
+        citation = f"operator override {raw.label}: {citation}"
+    return Source(_SOURCE_OF_FILE[name], parsed.as_of, citation)
+
+
+def _profile(code: loaders.Code, facts: _Facts, datasets: tuple[Source, ...], as_of: date) -> CountryProfile:
+    signed = facts.joint.get(code.alpha2)
+    tier = facts.tiers.get(code.alpha2)
+    sources = tuple(
+        Source(s.name, s.as_of, signed.source) if s.name == JOINT_STATEMENT and signed is not None else s
+        for s in datasets
+    )
+    return CountryProfile(
+        alpha2=code.alpha2,
+        alpha3=code.alpha3,
+        name=code.name,
+        as_of=as_of,
+        wgi=_wgi(facts.wgi.get(code.alpha2)),
+        joint_statement_joined=signed.joined if signed else None,
+        budapest_party=code.alpha2 in facts.budapest,
+        cyber_export_tier=ExportTier(tier.tier) if tier else None,
+        sources=sources,
+        joint_statement_pending=bool(signed and signed.joined is None),
+        cyber_export_note=tier.note if tier else "",
+        code_status=code.status,
+    )
 
 
 def _wgi(row: loaders.WgiRow | None) -> WgiScores | None:

@@ -32,6 +32,13 @@ DATA_FILES: Final = (CODES_FILE, WGI_FILE, JOINT_STATEMENT_FILE, BUDAPEST_FILE, 
 
 
 @dataclass(frozen=True)
+class RawFile:
+    label: str  # how messages name it: the shipped file's name, or an override's path
+    data: bytes | None  # None: it could not be read (the problem is recorded)
+    override: bool
+
+
+@dataclass(frozen=True)
 class Code:
     alpha2: str
     alpha3: str
@@ -77,7 +84,7 @@ class TierRow:
     note: str
 
 
-def read_all(texts: Mapping[str, tuple[str, bytes | None, bool]], problems: list[str]) -> dict[str, DataFile]:
+def read_all(raw: Mapping[str, RawFile], problems: list[str]) -> dict[str, DataFile]:
     required = {
         CODES_FILE: ("alpha2", "alpha3", "name", "status"),
         WGI_FILE: ("iso3", "year", *_WGI_COLUMNS),
@@ -86,9 +93,9 @@ def read_all(texts: Mapping[str, tuple[str, bytes | None, bool]], problems: list
         TIERS_FILE: ("country", "tier"),
     }
     found: dict[str, DataFile] = {}
-    for name, (label, data, _) in texts.items():
-        text = None if data is None else datafile.decode(label, data, problems)
-        parsed = None if text is None else datafile.read(label, text, required[name], problems)
+    for name, f in raw.items():
+        text = None if f.data is None else datafile.decode(f.label, f.data, problems)
+        parsed = None if text is None else datafile.read(f.label, text, required[name], problems)
         if parsed is not None:
             found[name] = parsed
     return found
