@@ -84,8 +84,9 @@ def _pairs(match: NameMatch, alignment: Alignment, skeleton: bool) -> str:
     q = match.query.skeletons if skeleton else match.query.words
     n = match.name.skeletons if skeleton else match.name.words
     shown = [f"{q[i]}={n[j]}" if s == 1.0 else f"{q[i]}~{n[j]} {s:.2f}" for i, j, s in alignment.pairs]
-    extra_q = [q[i] for i in alignment.extra_query if q[i]]
-    extra_n = [n[j] for j in alignment.extra_entry if n[j]]
+    paired_q, paired_n = {i for i, _, _ in alignment.pairs}, {j for _, j, _ in alignment.pairs}
+    extra_q = [w for i, w in enumerate(q) if w and i not in paired_q]
+    extra_n = [w for j, w in enumerate(n) if w and j not in paired_n]
     text = f"aligned {', '.join(shown) or 'nothing'}"
     text += f"; only in the query: {', '.join(extra_q)}" if extra_q else ""
     return text + (f"; only in the listed name: {', '.join(extra_n)}" if extra_n else "")
@@ -93,14 +94,14 @@ def _pairs(match: NameMatch, alignment: Alignment, skeleton: bool) -> str:
 
 def _main_feature(match: NameMatch) -> Feature:
     value = round(match.base, 4)
-    if match.literal:
+    if match.alignment is None:
         how = "in any order" if match.name.kind == "person" else "legal forms set aside"
         return Feature("name_literal_match", value, f"{match.query.key!r} = {match.name.key!r} ({how})")
-    if match.main == "skeleton_match" and match.skeleton is not None:
+    if match.main == "skeleton_match":
         why = "Hebrew/Arabic script writes no vowels, so consonant skeletons are compared"
-        text = f"{match.query.skeleton!r} ~ {match.name.skeleton!r}: {_pairs(match, match.skeleton, True)}"
+        text = f"{match.query.skeleton!r} ~ {match.name.skeleton!r}: {_pairs(match, match.alignment, True)}"
         return Feature("skeleton_match", value, f"{text} ({why})")
-    return Feature("token_similarity", value, _pairs(match, match.tokens, False))
+    return Feature("token_similarity", value, _pairs(match, match.alignment, False))
 
 
 def _name_features(match: NameMatch) -> list[Feature]:

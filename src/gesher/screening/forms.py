@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
@@ -35,6 +36,7 @@ class NameForm:
     legal_forms: frozenset[str]
     skeletons: tuple[str, ...]
     abjad: bool
+    weight: float  # the sum of `weights`
 
     @property
     def skeleton(self) -> str:
@@ -46,17 +48,19 @@ def person_form(name: str) -> NameForm:
     """A person's name: all words, equal weights, compared in any order."""
     normalised = normalise(name)
     words = tuple(normalised.split())
+    weights = (1.0,) * len(words)
     return NameForm(
         text=name,
         kind="person",
         normalised=normalised,
         key=" ".join(sorted(words)),
         words=words,
-        weights=(1.0,) * len(words),
+        weights=weights,
         distinctive=frozenset(words),
         legal_forms=frozenset(),
         skeletons=tuple(skeleton_token(w) for w in words),
         abjad=is_abjad(name),
+        weight=math.fsum(weights),
     )
 
 
@@ -65,17 +69,19 @@ def org_form(name: str) -> NameForm:
     """An organisation's name: legal forms set aside, generic words weighed at GENERIC_WEIGHT."""
     normalised = normalise(name)
     words, legal_forms = split_legal_forms(tuple(normalised.split()))
+    weights = tuple(GENERIC_WEIGHT if is_generic(w) else 1.0 for w in words)
     return NameForm(
         text=name,
         kind="org",
         normalised=normalised,
         key=" ".join(words),
         words=words,
-        weights=tuple(GENERIC_WEIGHT if is_generic(w) else 1.0 for w in words),
+        weights=weights,
         distinctive=frozenset(w for w in words if not is_generic(w)),
         legal_forms=legal_forms,
         skeletons=tuple(skeleton_token(w) for w in words),
         abjad=is_abjad(name),
+        weight=math.fsum(weights),
     )
 
 

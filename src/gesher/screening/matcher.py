@@ -25,6 +25,7 @@ from gesher.screening.index import IndexedEntry, NameIndex
 from gesher.screening.names import normalise
 from gesher.screening.records import MAX_NAME
 from gesher.screening.result import Candidate, Outcome, ScreeningResult, Thresholds
+from gesher.screening.score import ONE_WORD_PERSON_BOUND
 from gesher.screening.watchlist import SCHEMAS, Watchlist, country_code
 
 ALGORITHM: Final = "gesher-screen-1.0"
@@ -71,6 +72,7 @@ class Screener:
         self.list_versions = {w.name: w.version for w in self.watchlists}
         self.confidential_lists = tuple(w.name for w in self.watchlists if w.confidential)
         self._index = NameIndex(self.watchlists)
+        self._two_words = self.thresholds.review > ONE_WORD_PERSON_BOUND
 
     def _candidate(self, indexed: IndexedEntry, name: str, country: str | None, on: date) -> Candidate | None:
         query = person_form(name) if indexed.kind == "person" else org_form(name)
@@ -120,7 +122,7 @@ class Screener:
         day = on or datetime.now(UTC).date()
         found = [
             candidate
-            for indexed in self._index.candidates(person_form(name))
+            for indexed in self._index.candidates(person_form(name), self._two_words)
             if _compatible(schema, indexed.entry.schema)
             and (candidate := self._candidate(indexed, name, code, day)) is not None
         ]

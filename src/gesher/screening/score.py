@@ -8,7 +8,7 @@ Main features (weight):
 - `name_literal_match` (1.0): the same words after normalisation (a person's in any order; an
   organisation's legal forms set aside).
 - `token_similarity` (0.95): words aligned one to one, each pair scored with rapidfuzz's Indel similarity
-  (squared; pairs under 0.75 do not align; words under 4 letters must be equal). Extra words of the query
+  (squared; pairs under 0.8 do not align; words under 4 letters must be equal). Extra words of the query
   cost their full weight, extra words of the listed name a fifth (persons: middle names) or a half
   (organisations).
 - `skeleton_match` (0.9): only when either name is in Hebrew or Arabic script: the same alignment over
@@ -26,7 +26,6 @@ literally the same), so generic words alone ("Group Technologies Ltd") never hit
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,18 +40,21 @@ TOKEN_WEIGHT: Final = 0.95
 SKELETON_WEIGHT: Final = 0.9
 LEGAL_FORM_MISMATCH: Final = -0.05
 ONE_PART_ONLY: Final = -0.2
-WORD_CUTOFF: Final = 0.75  # Indel similarity under which two words are not the same word misspelt
+WORD_CUTOFF: Final = 0.8  # Indel similarity under which two words are not the same word misspelt
 MIN_FUZZY_WORD: Final = 4  # shorter words must be equal ("tal" is not "tag")
 MIN_FUZZY_SKELETON: Final = 3
 EXTRA_QUERY: Final = 1.0
 EXTRA_ENTRY: Final = {"person": 0.2, "org": 0.5}
+# The best score of a person's name (of two words or more) when only one word of a query of two or
+# more aligns: 2 / (2 + 1) of the token weight, minus the one-part penalty. The index may skip such names.
+ONE_WORD_PERSON_BOUND: Final = TOKEN_WEIGHT * 2 / 3 + ONE_PART_ONLY
 
 
 @lru_cache(maxsize=1 << 18)
 def word_similarity(a: str, b: str) -> float:
     """1.0 for equal words; for words of 4+ letters the squared Indel similarity (rapidfuzz) when it is
-    at least 0.75 ("dillian" ~ "dilian": 0.85); otherwise 0. Squaring keeps one wrong letter in a short
-    word ("intellect" ~ "intellexa": 0.61) out of the match band."""
+    at least 0.8 ("dillian" ~ "dilian": 0.85); otherwise 0 ("jean" / "juan": 0.75, "intellect" /
+    "intellexa": 0.78). Squaring keeps a wrong letter in a short word out of the match band."""
     if a == b:
         return 1.0
     if len(a) < MIN_FUZZY_WORD or len(b) < MIN_FUZZY_WORD:
@@ -74,29 +76,21 @@ def skeleton_similarity(a: str, b: str) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Alignment:
-    """Query word i aligned with listed word j at `similarity` for each of `pairs`; `value` in [0, 1]."""
+    """Query word i aligned with listed word j at similarity s, for each (i, j, s) of `pairs`; `value`
+    in [0, 1]."""
 
     value: float
     pairs: tuple[tuple[int, int, float], ...]
-    extra_query: tuple[int, ...]
-    extra_entry: tuple[int, ...]
 
 
-def align(
-    query: Sequence[str],
-    entry: Sequence[str],
-    weights: tuple[Sequence[float], Sequence[float]],
-    similar: Callable[[str, str], float],
-    extra_entry: float,
-) -> Alignment:
-    """Greedy one-to-one alignment, best pairs first (ties broken by the words, so word order never
-    matters); value = sum(similarity x pair weight) / (pair weights + unaligned weights)."""
-    scored = [
-        (-s, q, e, i, j)
-        for i, q in enumerate(query)
-        for j, e in enumerate(entry)
-        if (s := similar(q, e)) > 0.0
-    ]
+NO_ALIGNMENT: Final = Alignment(0.0, ())
+
+
+def _greedy(scored: list[tuple[float, str, str, int, int]]) -> tuple[tuple[int, int, float], ...]:
+    """Best pairs first; ties broken by the words themselves, so the order of words never matters."""
+    if len(scored) == 1:
+        negative, _, _, i, j = scored[0]
+        return ((i, j, -negative),)
     scored.sort()
     used_q: set[int] = set()
     used_e: set[int] = set()
@@ -106,28 +100,44 @@ def align(
             used_q.add(i)
             used_e.add(j)
             pairs.append((i, j, -negative))
-    wq, we = weights
-    extra_q = tuple(i for i in range(len(query)) if i not in used_q)
-    extra_e = tuple(j for j in range(len(entry)) if j not in used_e)
-    numerator = math.fsum(s * (wq[i] + we[j]) for i, j, s in pairs)
-    denominator = math.fsum(
-        [*(wq[i] + we[j] for i, j, _ in pairs), *(wq[i] * EXTRA_QUERY for i in extra_q)]
-        + [we[j] * extra_entry for j in extra_e]
-    )
-    return Alignment(numerator / denominator if denominator else 0.0, tuple(pairs), extra_q, extra_e)
+    return tuple(pairs)
+
+
+def align(
+    query: NameForm,
+    name: NameForm,
+    keys: tuple[Sequence[str], Sequence[str]],
+    similar: Callable[[str, str], float],
+) -> Alignment:
+    """One-to-one alignment of the query's words (or skeletons, `keys`) with the listed name's:
+    value = sum(similarity x pair weight) / (pair weights + the weights of unaligned words, the listed
+    name's at EXTRA_ENTRY of theirs)."""
+    scored = [
+        (-s, q, e, i, j)
+        for i, q in enumerate(keys[0])
+        for j, e in enumerate(keys[1])
+        if (s := similar(q, e)) > 0.0
+    ]
+    if not scored:
+        return NO_ALIGNMENT
+    pairs = _greedy(scored)
+    wq, we, extra = query.weights, name.weights, EXTRA_ENTRY[name.kind]
+    numerator = sum(s * (wq[i] + we[j]) for i, j, s in pairs)
+    paired = sum((1.0 - EXTRA_QUERY) * wq[i] + (1.0 - extra) * we[j] for i, j, _ in pairs)
+    denominator = EXTRA_QUERY * query.weight + extra * name.weight + paired
+    return Alignment(numerator / denominator, pairs)
 
 
 @dataclass(frozen=True, slots=True)
 class NameMatch:
     """The comparison of the query with one listed name: the main feature that counted (`main`, worth
-    `base`), the alignments behind it, the qualifiers, and the resulting `score`."""
+    `base`), the alignment behind it (none for a literal match), the qualifiers, and the `score`."""
 
     query: NameForm
     name: NameForm
     main: str
     base: float
-    tokens: Alignment
-    skeleton: Alignment | None
+    alignment: Alignment | None
     shared_distinctive: tuple[str, ...]
     legal_form_mismatch: bool
     one_part_only: bool
@@ -143,30 +153,15 @@ class NameMatch:
         return self.name.kind == "person" and len(self.query.words) == 1 and len(self.name.words) > 1
 
 
-def _skeleton_alignment(query: NameForm, name: NameForm, skeletons: bool) -> Alignment | None:
-    if not skeletons:
-        return None
-    weights = (query.weights, name.weights)
-    return align(query.skeletons, name.skeletons, weights, skeleton_similarity, EXTRA_ENTRY[name.kind])
+def _legal_form_mismatch(query: NameForm, name: NameForm) -> bool:
+    return bool(query.legal_forms and name.legal_forms) and not (query.legal_forms & name.legal_forms)
 
 
-def _main(query: NameForm, tokens: Alignment, skeleton: Alignment | None, literal: bool) -> tuple[str, float]:
-    options = [("token_similarity", TOKEN_WEIGHT * tokens.value)]
-    if skeleton is not None:
-        options.append(("skeleton_match", SKELETON_WEIGHT * skeleton.value))
-    if literal:
-        options.append(("name_literal_match", LITERAL_WEIGHT))
-    return max(options, key=lambda option: option[1])
-
-
-def _shared_distinctive(query: NameForm, name: NameForm, counted: Alignment, literal: bool) -> set[str]:
-    if literal:
-        return set(query.distinctive)
-    return {
-        query.words[i]
-        for i, j, _ in counted.pairs
-        if query.words[i] in query.distinctive and name.words[j] in name.distinctive
-    }
+def _literal(query: NameForm, name: NameForm) -> NameMatch:
+    legal = name.kind == "org" and _legal_form_mismatch(query, name)
+    score = LITERAL_WEIGHT + LEGAL_FORM_MISMATCH * legal
+    shared = tuple(sorted(query.distinctive))
+    return NameMatch(query, name, "name_literal_match", LITERAL_WEIGHT, None, shared, legal, False, score)
 
 
 def compare(query: NameForm, name: NameForm, skeletons: bool | None = None) -> NameMatch:
@@ -174,26 +169,30 @@ def compare(query: NameForm, name: NameForm, skeletons: bool | None = None) -> N
     compared when `skeletons` is true; by default when the query is in Hebrew or Arabic script (the
     matcher also asks for it when every name of an entry is, so a Latin query can find it, but not
     otherwise: a Latin query has the entry's Latin names to compare with, and skeletons are lossy)."""
-    literal = bool(query.key) and query.key == name.key
-    tokens = align(
-        query.words, name.words, (query.weights, name.weights), word_similarity, EXTRA_ENTRY[name.kind]
+    if query.key and query.key == name.key:
+        return _literal(query, name)
+    main, alignment = "token_similarity", align(query, name, (query.words, name.words), word_similarity)
+    base = TOKEN_WEIGHT * alignment.value
+    if query.abjad if skeletons is None else skeletons:
+        by_skeleton = align(query, name, (query.skeletons, name.skeletons), skeleton_similarity)
+        if SKELETON_WEIGHT * by_skeleton.value > base:
+            main, alignment, base = "skeleton_match", by_skeleton, SKELETON_WEIGHT * by_skeleton.value
+    if name.kind == "person":
+        one_part = len(query.words) > 1 and len(name.words) > 1 and len(alignment.pairs) < 2
+        score = max(0.0, base + ONE_PART_ONLY * one_part)
+        return NameMatch(query, name, main, base, alignment, (), False, one_part, score)
+    shared = tuple(
+        sorted(
+            {
+                query.words[i]
+                for i, j, _ in alignment.pairs
+                if query.words[i] in query.distinctive and name.words[j] in name.distinctive
+            }
+        )
     )
-    skeleton = _skeleton_alignment(query, name, query.abjad if skeletons is None else skeletons)
-    main, base = _main(query, tokens, skeleton, literal)
-    counted = skeleton if main == "skeleton_match" and skeleton is not None else tokens
-    aligned = len(query.words) if literal else len(counted.pairs)
-    shared = tuple(sorted(_shared_distinctive(query, name, counted, literal)))
-    gated = name.kind == "org" and not literal and not shared
-    legal = (
-        name.kind == "org"
-        and bool(query.legal_forms and name.legal_forms)
-        and not (query.legal_forms & name.legal_forms)
-    )
-    one_part = name.kind == "person" and len(query.words) > 1 and len(name.words) > 1 and aligned < 2
-    score = 0.0 if gated else base + LEGAL_FORM_MISMATCH * legal + ONE_PART_ONLY * one_part
-    return NameMatch(
-        query, name, main, base, tokens, skeleton, shared, legal, one_part, max(0.0, min(1.0, score))
-    )
+    legal = _legal_form_mismatch(query, name)
+    score = max(0.0, base + LEGAL_FORM_MISMATCH * legal) if shared else 0.0
+    return NameMatch(query, name, main, base, alignment, shared, legal, False, score)
 
 
 def same_name(query: NameForm, name: NameForm) -> bool:
