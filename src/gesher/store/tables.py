@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -180,4 +181,92 @@ audit_events = Table(
     Column("action", String(64), nullable=False),
     Column("subject", String(300), nullable=False),
     Column("details", Text, nullable=False),
+)
+
+# --- vetting and screening (issue 4) ----------------------------------------------------------------
+
+# An organisation record: the legal person behind a partner, or an owner of one (owners need not be partners).
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=True, unique=True),
+    Column("legal_name", String(300), nullable=False),
+    Column("aliases", Text, nullable=False, default="[]"),  # JSON list of strings
+    Column("country", String(2), nullable=True),
+    Column("kind", String(20), nullable=True),
+    Column("government_share", Float, nullable=False, default=0.0),  # 0..1
+    Column("sectors", Text, nullable=False, default=""),  # comma-separated, sorted
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Who owns whom, with the share when known (a partner owned by a listed entity inherits the hit).
+ownership = Table(
+    "ownership_links",
+    metadata,
+    Column("owned_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("owner_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("share", Float, nullable=True),
+    PrimaryKeyConstraint("owned_id", "owner_id"),
+)
+
+# Every watchlist file ever loaded, kept whole so any process rebuilds the same screener from the store.
+watchlist_files = Table(
+    "watchlist_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("filename", String(300), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("arguments", Text, nullable=False),  # JSON: the name, version and published date given
+    Column("loaded_at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+# The lists a file held; per name, the newest row is the version in force. A version is loaded once.
+watchlists = Table(
+    "watchlists",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_id", Integer, ForeignKey("watchlist_files.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("version", String(100), nullable=False),
+    Column("published", String(10), nullable=False),
+    Column("confidential", Boolean, nullable=False),
+    Column("entries", Integer, nullable=False),
+    UniqueConstraint("name", "version"),
+)
+
+# Every screening (append-only), with the list versions it used.
+screenings = Table(
+    "screenings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("subject", String(300), nullable=False),  # partner:NAME, organisation:ID or query
+    Column("query", String(300), nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("outcome", String(10), nullable=False),
+    Column("lists", Text, nullable=False),  # JSON {list name: version}
+    Column("result", Text, nullable=False),  # JSON, as ScreeningResult.as_json()
+    Index(None, "subject", "id"),
+)
+
+# A partner's vetting history (append-only): assessments, approvals, overrides, listings, reviews.
+vetting_events = Table(
+    "vetting_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("proposed_tier", Integer, nullable=True),
+    Column("tier", Integer, nullable=True),
+    Column("risk", String(12), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON
+    Index(None, "partner_id", "id"),
 )
