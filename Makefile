@@ -42,5 +42,10 @@ bench: $(STAMP)
 bench-policy: $(STAMP)
 	$(BIN)/python -m bench.policy_bench
 
+## bench-screening: denied-party screening throughput, names/s against a 10,000-entry watchlist (target >= 1,000/s)
+.PHONY: bench-screening
+bench-screening: $(STAMP)
+	$(BIN)/python -m bench.screening_bench
+
 clean:
 	rm -rf $(VENV) gesher-demo .pytest_cache .mypy_cache .ruff_cache
