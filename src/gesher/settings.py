@@ -42,6 +42,22 @@ class Settings(BaseSettings):
         "store, so every worker and host sharing the database agrees on it.",
     )
 
+    screen_match_threshold: float = Field(
+        0.70, gt=0, le=1, description="Screening score at or above which a candidate is a match."
+    )
+    screen_review_threshold: float = Field(
+        0.50,
+        gt=0,
+        le=1,
+        description="Screening score at or above which a candidate needs an officer's review.",
+    )
+    revet_days: int = Field(365, ge=1, description="Days after which a partner's vetting is due again.")
+    country_data_dir: Path | None = Field(
+        None,
+        description="Directory of operator-maintained country lists (e.g. cyber_export_tiers.csv) replacing "
+        "the shipped files of the same name.",
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -8,7 +8,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from gesher.cli import collection, country, demo, export, ingest, partner, policy, release, serve
+from gesher.cli import collection, country, demo, export, ingest, partner, policy, release, serve, vetting
 from gesher.cli.context import fail, out, state
 from gesher.errors import GesherError
 from gesher.exchange.node import Node
@@ -37,6 +37,9 @@ app.add_typer(country.app, name="country")
 app.add_typer(partner.app, name="partner")
 app.add_typer(policy.app, name="policy")
 app.add_typer(release.app, name="release")
+app.add_typer(vetting.watchlist_app, name="watchlist")
+app.command("screen")(vetting.screen)
+app.command("vet")(vetting.vet)
 app.command("ingest")(ingest.ingest)
 app.command("export")(export.export)
 app.command("serve")(serve.serve)

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from gesher.cli.context import actor, out, print_json, state
 from gesher.errors import InvalidRequest
-from gesher.partners import service
+from gesher.partners import organisations, service, vetting
 from gesher.store import partners as store
 
 app = typer.Typer(help="Manage partners, their tokens and their grants.", no_args_is_help=True)
@@ -136,3 +136,56 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
     for r in rows:
         table.add_row(*(str(v) for v in r.values()))
     out.print(table)
+
+
+@app.command("approve-tier")
+def approve_tier(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    tier: str = typer.Argument(..., help="Trust tier 1 (closest allies) to 4 (restricted), or 'none'."),
+    reason: str = typer.Option(..., help="Why (recorded; an override of the proposal must say why)."),
+) -> None:
+    """Decide a partner's trust tier on its latest vetting: the proposed tier, or an override (with why)."""
+    chosen = None if tier.strip().lower() == "none" else _tier(tier)
+    with state(ctx).node().db.write() as conn:
+        event = vetting.approve_tier(conn, actor(), service.require_partner(conn, name), chosen, reason)
+    proposed = event.proposed_tier or "none"
+    out.print(
+        f"{name}: trust tier {event.tier or 'none'} {event.action} (proposed {proposed})", highlight=False
+    )
+
+
+@app.command("org")
+def org(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    legal_name: str | None = typer.Option(None, help="Registered legal name (screened)."),
+    alias: list[str] | None = typer.Option(None, help="Other names it uses (screened); repeat the option."),
+    government_share: float | None = typer.Option(None, help="Share owned by a government, 0..1."),
+) -> None:
+    """Enter or change the organisation record behind a partner."""
+    with state(ctx).node().db.write() as conn:
+        partner = service.require_partner(conn, name)
+        saved = organisations.set_record(conn, actor(), partner, legal_name, alias or None, government_share)
+    aliases = ", ".join(saved.aliases) or "none"
+    out.print(
+        f"{name}: {saved.legal_name} (aliases {aliases}), government share {saved.government_share:.0%}"
+    )
+
+
+@app.command("owner")
+def owner(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    owner_name: str = typer.Argument(..., help="Legal name of the owner (an organisation or a person)."),
+    country: str | None = typer.Option(None, help="The owner's ISO 3166-1 alpha-2 country."),
+    share: float | None = typer.Option(None, help="Share it holds, 0..1."),
+) -> None:
+    """Record an owner of a partner; owners are screened with the partner (a listed owner blocks it)."""
+    with state(ctx).node().db.write() as conn:
+        organisations.set_owner(
+            conn, actor(), service.require_partner(conn, name), owner_name, country, share
+        )
+    out.print(
+        f"{name}: owned by {owner_name}" + (f" ({share:.0%})" if share is not None else ""), highlight=False
+    )

@@ -10,11 +10,14 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from gesher.errors import ConfigurationError
 from gesher.exchange.clearance import Clearance
 from gesher.exchange.collections import ensure_definitions
+from gesher.partners.screening import Screeners
+from gesher.screening import Thresholds
 from gesher.settings import Settings
 from gesher.store import meta
 from gesher.store.db import Database
 from gesher.store.migrate import is_current, upgrade
 from gesher.taxii.cursor import CursorCodec
+from gesher.vetting.countries import CountryProfiles, load_country_profiles
 
 _CURSOR_KEY = "cursor_key"
 _IDENTITY = "exchange_identity"
@@ -27,6 +30,16 @@ class Node:
         self.cursors = CursorCodec(cursor_key, settings.cursor_ttl_seconds)
         self.identity = identity  # the STIX identity of this exchange (replaces protected originators)
         self.clearance = Clearance(identity)
+        self._countries: CountryProfiles | None = None
+        self.screeners = Screeners(
+            Thresholds(match=settings.screen_match_threshold, review=settings.screen_review_threshold)
+        )
+
+    def countries(self) -> CountryProfiles:
+        """Country profiles: the shipped data, with the operator's files from `country_data_dir`."""
+        if self._countries is None:
+            self._countries = load_country_profiles(self.settings.country_data_dir)
+        return self._countries
 
     @classmethod
     def init(cls, settings: Settings) -> Node:

@@ -1,0 +1,62 @@
+"""Loading watchlists: a file is parsed whole (a bad record refuses the whole file), each list version is
+loaded once, and the file is kept so every process screens against exactly the same lists."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+import orjson
+from sqlalchemy import Connection
+
+from gesher.errors import Conflict, InvalidRequest
+from gesher.screening import Watchlist, load_watchlists
+from gesher.stix.timestamps import now_micros
+from gesher.store import audit
+from gesher.store import watchlists as store
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Loaded:
+    lists: tuple[Watchlist, ...]
+    file_id: int
+
+
+def load(
+    conn: Connection,
+    actor: str,
+    data: bytes | str,
+    filename: str,
+    reason: str,
+    name: str | None = None,
+    version: str | None = None,
+    published: date | None = None,
+) -> Loaded:
+    """Parse and store one watchlist file. Nothing is stored when any record is bad or when a list
+    version in it was loaded before (a list changes by a new version, never in place)."""
+    if not reason.strip():
+        raise InvalidRequest("a reason is required to load a watchlist")
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidRequest(f"{filename}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    lists = tuple(load_watchlists(data, filename, name=name, version=version, published=published))
+    for w in lists:
+        if store.has_version(conn, w.name, w.version):
+            raise Conflict(f"{filename}: list {w.name!r} version {w.version!r} is already loaded")
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    given = {"name": name, "version": version, "published": published.isoformat() if published else None}
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    file_id = store.add_file(
+        conn, filename[:300], digest, text, orjson.dumps(given).decode(), now_micros(), actor, reason
+    )
+    for w in lists:
+        store.add_list(
+            conn, file_id, w.name, w.version, w.published.isoformat(), w.confidential, len(w.entries)
+        )
+        audit.record(
+            conn, actor, "watchlist.load", f"watchlist:{w.name}", version=w.version, entries=len(w.entries),
+            confidential=w.confidential, file=filename, digest=digest, reason=reason,
+        )  # fmt: skip
+    return Loaded(lists, file_id)
