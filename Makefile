@@ -47,5 +47,10 @@ bench-policy: $(STAMP)
 bench-screening: $(STAMP)
 	$(BIN)/python -m bench.screening_bench
 
+## bench-vetting: re-screening 1,000 partners after a watchlist update (target < 5 s)
+.PHONY: bench-vetting
+bench-vetting: $(STAMP)
+	$(BIN)/python -m bench.vetting_bench
+
 clean:
 	rm -rf $(VENV) gesher-demo .pytest_cache .mypy_cache .ruff_cache
