@@ -286,13 +286,16 @@ def _csv_records(filename: str, text: str) -> Iterator[Record]:
         unknown = [c for c in columns if c not in CSV_COLUMNS]
         if missing or unknown:
             header.fail(None, f"missing columns {missing}, unknown columns {unknown}; expected {CSV_COLUMNS}")
+        first_line = reader.line_num + 1
         for number, row in enumerate(reader, start=1):
-            record = Record(filename, f"line {reader.line_num} (record {number})", row)
+            record = Record(filename, f"line {first_line} (record {number})", row)
             if None in row or None in row.values():
                 record.fail(None, f"expected {len(columns)} fields as in the header")
+            first_line = reader.line_num + 1
             yield record
     except csv.Error as error:
-        raise WatchlistFileError(filename, f"line {reader.line_num}", None, f"invalid CSV: {error}") from None
+        where = f"line {reader.reader.line_num}"  # DictReader's own line_num lags behind on errors
+        raise WatchlistFileError(filename, where, None, f"invalid CSV: {error}") from None
 
 
 def parse_csv(

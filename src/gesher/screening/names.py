@@ -52,7 +52,7 @@ _GREEK_DIGRAPHS: Final = (
     (re.compile(r"(?<![\w])γκ"), "g"),
 )
 _GREEK_LETTER: Final = re.compile(r"[\u0370-\u03ff]")
-_DOTTED_ACRONYM: Final = re.compile(r"(?:[a-z0-9]\.)+[a-z0-9]?")
+_DOTTED_ACRONYM: Final = re.compile(r"[a-z0-9](?:\.[a-z0-9])+")
 _NOT_ALNUM: Final = re.compile(r"[^a-z0-9. ]+")
 
 # Hebrew and Arabic script blocks (with presentation forms): the abjads whose vowels are not written.
@@ -118,7 +118,7 @@ def normalise(name: str) -> str:
         text = text.replace(apostrophe, "")
     text = _NOT_ALNUM.sub(" ", text)
     tokens: list[str] = []
-    for word in text.split():
+    for word in (w.strip(".") for w in text.split()):
         if _DOTTED_ACRONYM.fullmatch(word):
             tokens.append(word.replace(".", ""))
         else:
