@@ -15,9 +15,11 @@ from gesher.cli.serve import serve
 from gesher.exchange import policies, release
 from gesher.exchange.collections import create_collection
 from gesher.exchange.node import Node
-from gesher.partners import service
+from gesher.partners import organisations, service, vetting, watchlists
+from gesher.screening.loaders import SHIPPED
 from gesher.store import collections as collection_store
 from gesher.store import policies as policy_store
+from gesher.store import watchlists as watchlist_store
 
 COLLECTIONS = {
     "spyware-indicators": (
@@ -58,6 +60,14 @@ PARTNERS = {
         {"national-alerts": (True, False), "spyware-indicators": (True, False)},
     ),
 }
+# The organisation records behind the demo partners (fictitious), screened and vetted at set-up.
+LEGAL_NAMES = {
+    "allied-cert": "Allied National Cyber Emergency Response Team",
+    "finance-isac": "Financial Sector Information Sharing and Analysis Centre",
+    "research-lab": "Institute for Applied Security Research",
+}
+OFFICER = "officer:ruth"
+
 # The demo's two analysts release one offensive item (the release gate needs two of them) and leave a
 # sensitive report pending, so `gesher policy preview` shows both states.
 RELEASED = "malware--f70bec24-12a6-4757-b724-02925501c723"
@@ -87,6 +97,7 @@ def demo(
         if prefix:
             ingest(ctx, demo_files(prefix), collection=name, as_json=False)
     tokens = _partners(node, ids)
+    _vet(node)
     _release(node)
     _explain(tokens, ids, host, port)
     if not no_serve:
@@ -135,6 +146,23 @@ def _partners(node: Node, ids: dict[str, str]) -> dict[str, str]:
     return tokens
 
 
+def _vet(node: Node) -> None:
+    """Load the shipped spyware watchlist (once), screen and vet the demo partners, and have the demo's
+    officer decide their tiers: the tiers above, approved or overridden with a reason."""
+    with node.db.write() as conn:
+        if not watchlist_store.in_force(conn):
+            shipped = resources.files("gesher.screening").joinpath("data", SHIPPED).read_bytes()
+            watchlists.load(conn, OFFICER, shipped, SHIPPED, "demo: the shipped spyware watchlist")
+        for name, (_, _, tier, _) in PARTNERS.items():
+            partner = service.require_partner(conn, name)
+            if partner.suspended:
+                continue  # cut off by the operator since the last run: the demo never reinstates
+            organisations.set_record(conn, OFFICER, partner, LEGAL_NAMES[name])
+            vetting.vet(node, conn, OFFICER, partner)
+            why = "demo: organisation checked by hand; the confidential visa list names persons only"
+            vetting.approve_tier(conn, OFFICER, partner, tier, why if tier else "demo: not vetted yet")
+
+
 def _release(node: Node) -> None:
     with node.db.write() as conn:
         if not release.is_released(conn, RELEASED):
@@ -165,7 +193,13 @@ def _explain(tokens: dict[str, str], ids: dict[str, str], host: str, port: int) 
         "  for collection in server.api_roots[0].collections:\n"
         "      for page in as_pages(collection.get_objects, per_request=1000):\n"
         "          print(collection.title, len(page.get('objects', [])))\n\n"
-        f"OpenAPI docs: {base}/docs",
+        f"OpenAPI docs: {base}/docs\n\n"
+        "vetting (another terminal, same GESHER_DATA_DIR): a vetting explained, then a listed owner\n"
+        "cuts a partner off:\n"
+        "  gesher vet finance-isac\n"
+        "  gesher screen 'Intelexa S.A.' --country GR\n"
+        "  gesher partner owner finance-isac 'Intellexa Limited' --country IE --share 0.51\n"
+        "  gesher vet finance-isac        # blocked: suspended, tokens revoked; its next request gets 401",
         markup=False,
         highlight=False,
         soft_wrap=True,

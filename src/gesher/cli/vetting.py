@@ -15,6 +15,7 @@ from gesher.cli.context import actor, fail, out, print_json, state
 from gesher.errors import InvalidRequest
 from gesher.partners import screening, service, vetting, watchlists
 from gesher.screening.loaders import SHIPPED
+from gesher.stix.timestamps import format_micros
 from gesher.store import vetting as records
 from gesher.store import watchlists as watchlist_store
 from gesher.store.partners import PartnerRow
@@ -98,14 +99,14 @@ def _print_vetting(v: vetting.Vetting) -> None:
 def _history(conn: Connection, partner: PartnerRow, as_json: bool) -> None:
     events = records.events_of(conn, partner.id)
     rows = [
-        {"at": e.at, "actor": e.actor, "action": e.action, "proposed_tier": e.proposed_tier, "tier": e.tier,
+        {"at": format_micros(e.at), "actor": e.actor, "action": e.action, "proposed_tier": e.proposed_tier, "tier": e.tier,
          "risk": e.risk, "reason": e.reason}
         for e in events
     ]  # fmt: skip
     if as_json:
         print_json(rows)
         return
-    table = Table("at (µs)", "actor", "action", "proposed", "tier", "risk", "reason")
+    table = Table("at", "actor", "action", "proposed", "tier", "risk", "reason")
     for r in rows:
         table.add_row(*(str(v) if v is not None else "" for v in r.values()))
     out.print(table)

@@ -108,7 +108,7 @@ def vet(node: Node, conn: Connection, actor: str, partner: PartnerRow) -> Vettin
     assessment = assess(inputs)
     record(conn, actor, [own, *(s for _, s in owners)])
     vetting = Vetting(partner, assessment, own, owners, truncated, cut_off=False)
-    _event(conn, partner, actor, "assessed", assessment, "vetting", vetting.as_json())
+    _event(conn, partner, actor, "assessed", assessment, "assessment", vetting.as_json())
     if _listed(own, owners):
         return Vetting(
             partner, assessment, own, owners, truncated, cut_off=cut_off(conn, actor, partner, own, owners)
