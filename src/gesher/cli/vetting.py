@@ -99,8 +99,8 @@ def _print_vetting(v: vetting.Vetting) -> None:
 def _history(conn: Connection, partner: PartnerRow, as_json: bool) -> None:
     events = records.events_of(conn, partner.id)
     rows = [
-        {"at": format_micros(e.at), "actor": e.actor, "action": e.action, "proposed_tier": e.proposed_tier, "tier": e.tier,
-         "risk": e.risk, "reason": e.reason}
+        {"at": format_micros(e.at), "actor": e.actor, "action": e.action, "proposed_tier": e.proposed_tier,
+         "tier": e.tier, "risk": e.risk, "reason": e.reason}
         for e in events
     ]  # fmt: skip
     if as_json:
