@@ -265,6 +265,7 @@ def test_ftm_lines() -> None:
         ([_ftm("a", "Vessel", name=["Ever Given"])], "line 1", "schema", "unknown schema"),
         ([_ftm("a", name=["A Ltd"]), "", _ftm("a", name=["B Ltd"])], "line 3", "id", "duplicate id 'a'"),
         ([_ftm("a", name=["A Ltd"], country=["Israel"])], "line 1", "properties.country", "not an ISO"),
+        ([_ftm("a", name=["A Ltd"], alias=["..."])], "line 1", "properties.alias", "nothing comparable"),
     ],
 )
 def test_ftm_errors_name_the_line_and_field(
@@ -301,6 +302,14 @@ def test_csv() -> None:
 def test_csv_needs_only_the_first_three_columns() -> None:
     watchlist = parse_csv("id,schema,name\nx,Person,Jane Roe\n", "n.csv", published=PUBLISHED)
     assert watchlist.entries[0].listed_on(PUBLISHED)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_header() -> None:
+    for data in (
+        "\ufeffid,schema,name\nx,Person,Jane Roe\n",
+        "\ufeffid,schema,name\nx,Person,Jane Roe\n".encode(),
+    ):
+        assert parse_csv(data, "n.csv", published=PUBLISHED).entries[0].name == "Jane Roe"
 
 
 @pytest.mark.parametrize(

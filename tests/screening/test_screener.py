@@ -164,6 +164,8 @@ def test_thresholds_are_checked() -> None:
         Thresholds(match=0.5, review=0.7)
     with pytest.raises(ConfigurationError):
         Thresholds(match=1.2, review=0.5)
+    with pytest.raises(ConfigurationError):
+        Thresholds(match=0.7, review=0.7)  # no review band: a capped candidate would read as a match
     assert Thresholds().band(0.7) == "match"
     assert Thresholds().band(0.69) == "review"
     assert Thresholds().band(0.49) is None

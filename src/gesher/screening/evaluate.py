@@ -53,29 +53,45 @@ class EntryScore:
     capped: str | None
 
 
-def _confirming_weak_alias(query: NameForm, weak: tuple[NameForm, ...]) -> NameForm | None:
+def _best_name(query: NameForm, indexed: IndexedEntry) -> NameMatch | None:
+    """The entry's name or alias that scores best (compared by skeleton too for a Hebrew or Arabic
+    query, or an entry whose names are all in those scripts)."""
+    skeletons = query.abjad or indexed.abjad_only
+    return max((compare(query, n, skeletons) for n in indexed.names), key=lambda m: m.score, default=None)
+
+
+def _weak_aliases(
+    query: NameForm, indexed: IndexedEntry, best: NameMatch | None
+) -> tuple[NameForm | None, NameForm | None]:
+    """(the weak alias the query *is*, unless a strong name is literally the query; the weak alias the
+    query contains next to a strong match)."""
+    weak_hit = next((w for w in indexed.weak if same_name(query, w)), None)
+    if weak_hit is not None and not (best is not None and best.literal):
+        return weak_hit, None
+    if best is None or best.score <= 0:
+        return None, None
     words = set(query.words)
-    return next((w for w in weak if w.words and set(w.words) <= words), None)
+    return None, next((w for w in indexed.weak if w.words and set(w.words) <= words), None)
+
+
+def _cap_reason(weak_only: NameForm | None, best: NameMatch | None) -> str | None:
+    if weak_only is not None:
+        return "weak alias only"
+    if best is not None and best.partial_name and best.score > 0:
+        return "a single name part against a fuller name"
+    return None
 
 
 def score_entry(query: NameForm, indexed: IndexedEntry, country: str | None, cap: float) -> EntryScore:
     """The entry's score for the query (already in the entry's kind), `cap` being the highest score of
     the review band."""
-    skeletons = query.abjad or indexed.abjad_only
-    matches = (compare(query, n, skeletons) for n in indexed.names)
-    best = max(matches, key=lambda m: m.score, default=None)
+    best = _best_name(query, indexed)
+    weak_only, confirms = _weak_aliases(query, indexed, best)
     strong = best.score if best is not None else 0.0
-    weak_hit = next((w for w in indexed.weak if same_name(query, w)), None)
-    weak_only = weak_hit if weak_hit is not None and not (best is not None and best.literal) else None
-    confirms = None if weak_only or strong <= 0 else _confirming_weak_alias(query, indexed.weak)
     score = max(strong, WEAK_ALIAS_WEIGHT) if weak_only else strong + WEAK_ALIAS_CONFIRMS * bool(confirms)
-    mismatch = (
-        score > 0 and country is not None and bool(indexed.countries) and country not in indexed.countries
-    )
+    mismatch = score > 0 and bool(country and indexed.countries) and country not in indexed.countries
     score += COUNTRY_MISMATCH * mismatch
-    capped = "weak alias only" if weak_only else None
-    if capped is None and best is not None and best.partial_name and best.score > 0:
-        capped = "a single name part against a fuller name"
+    capped = _cap_reason(weak_only, best)
     score = max(0.0, min(1.0, score, cap if capped else 1.0))
     return EntryScore(round(score, 4), best, weak_only, confirms, mismatch, capped)
 

@@ -67,7 +67,7 @@ _FTM_IDENTIFIERS: Final = (
 
 def _decode(data: str | bytes, filename: str) -> str:
     if isinstance(data, str):
-        return data
+        return data.removeprefix("\ufeff")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -166,8 +166,12 @@ def parse_json(
             filename, "", None, "expected an object with 'entities' or 'confidential_lists'"
         )
     top = Record(filename, "top level", doc)
-    meta = _Meta(filename, text, top.text("name", required=False) or name, None)
-    meta.version = top.text("version", required=False) or version or meta.version
+    meta = _Meta(
+        filename,
+        text,
+        top.text("name", required=False) or name,
+        top.text("version", required=False) or version,
+    )
     day = meta.published(top, published)
     entries = unique_entries((r, _json_entity(r)) for r in _objects(filename, doc, "entities"))
     lists = [Watchlist(meta.name, meta.version, day, False, filename, entries)] if "entities" in doc else []
@@ -191,13 +195,14 @@ def _ftm_entity(record: Record) -> WatchlistEntry:
     names = prop.texts("name")
     if not names:
         prop.fail("name", "missing (at least one name is required)")
-    aliases = [a for key in _FTM_ALIASES for a in prop.texts(key)]
+    aliases = [prop.name("name", a) for a in names[1:]]
+    aliases += [prop.name(key, a) for key in _FTM_ALIASES for a in prop.texts(key)]
     ids = {key: prop.texts(key)[0] for key in _FTM_IDENTIFIERS if prop.texts(key)}
     return WatchlistEntry(
         id=entry_id,
         schema=record.schema(),
         name=prop.name("name", names[0]),
-        aliases=tuple(prop.name("name", a) for a in (*names[1:], *aliases)),
+        aliases=tuple(aliases),
         weak_aliases=tuple(prop.name("weakAlias", a) for a in prop.texts("weakAlias")),
         countries=prop.countries("country", [c for key in _FTM_COUNTRIES for c in prop.texts(key)]),
         identifiers=ids,

@@ -24,9 +24,9 @@ class Thresholds:
     review: float = 0.50
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.review <= self.match <= 1.0:
+        if not 0.0 < self.review < self.match <= 1.0:
             raise ConfigurationError(
-                f"screening thresholds must satisfy 0 < review <= match <= 1 (review {self.review}, "
+                f"screening thresholds must satisfy 0 < review < match <= 1 (review {self.review}, "
                 f"match {self.match})"
             )
 
