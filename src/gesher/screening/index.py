@@ -5,8 +5,9 @@ distinctive words only: "group" or "ltd" would retrieve half the list and can ne
 and under the consonant skeletons of those words. A query retrieves every entry that shares a word, or
 a skeleton of three consonants or more ("dillian" and "dilian" share "dln"), or (persons) the first four
 letters of a word of five or more; a query in Hebrew or Arabic script looks up all its skeletons
-("tl dylyn" -> "tl", "dln"). Retrieval is exhaustive over those keys (no
-top-k cut), so scores never depend on what else is on the lists.
+("tl dylyn" -> "tl", "dln"). Retrieval is exhaustive over those keys (no top-k cut), so a score never
+depends on what else is on the lists. Like any index it can miss: a misspelling that shares no word,
+skeleton or prefix with the listed name ("Pitzios" for "Bitzios") is not retrieved.
 """
 
 from __future__ import annotations
@@ -41,13 +42,8 @@ class IndexedEntry:
     related: tuple[NameForm, ...]
     countries: frozenset[str]
     abjad_only: bool
-    min_words: int
     words: frozenset[str]
-
-    @property
-    def prunable(self) -> bool:
-        """A person whose names all have several words, compared by words (see `NameIndex.candidates`)."""
-        return self.kind == "person" and self.min_words > 1 and not self.abjad_only
+    prunable: bool  # a person whose names all have several words, compared by words (see `candidates`)
 
 
 def _prepare(watchlist: Watchlist, entry: WatchlistEntry) -> IndexedEntry:
@@ -62,8 +58,10 @@ def _prepare(watchlist: Watchlist, entry: WatchlistEntry) -> IndexedEntry:
         related=tuple(name_form(n, kind) for n in entry.related_not_listed),
         countries=frozenset(entry.countries),
         abjad_only=all(n.abjad for n in names),
-        min_words=min(len(n.words) for n in names),
         words=frozenset(w for n in names for w in n.words),
+        prunable=kind == "person"
+        and min(len(n.words) for n in names) > 1
+        and not all(n.abjad for n in names),
     )
 
 
