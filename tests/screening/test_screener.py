@@ -16,6 +16,8 @@ from gesher.screening import (
     Thresholds,
     Watchlist,
     WatchlistEntry,
+    WatchlistFileError,
+    load_watchlists,
     shipped_watchlist,
     shipped_watchlists,
 )
@@ -77,6 +79,21 @@ def test_with_a_confidential_list_no_hit_is_unknown_never_clear(
     assert shipped.screen("Sara Hamou", on=ON).outcome == "unknown"  # only a delisted candidate
     assert shipped.screen("Kandiru", on=ON).outcome == "review"  # a public hit still says what it is
     assert shipped.screen("Jane Doe", on=ON).explanation_lines()[1].startswith("UNKNOWN")
+
+
+def test_a_confidential_list_of_persons_says_nothing_about_an_organisation(shipped: Screener) -> None:
+    # The State Department's visa restrictions name individuals: an organisation cannot be on them.
+    assert shipped.screen("Allied National CERT", schema="Organization", on=ON).outcome == "clear"
+    assert shipped.screen("Allied National CERT", schema="Company", on=ON).confidential_lists == ()
+    assert shipped.screen("Jane Doe", schema="Person", on=ON).outcome == "unknown"
+    assert shipped.screen("Allied National CERT", on=ON).outcome == "unknown"  # schema unknown: could be
+    assert shipped.screen("Intelexa SA", schema="Company", on=ON).outcome == "match"
+
+
+def test_what_a_confidential_list_covers_is_checked_on_load() -> None:
+    doc = {"confidential_lists": [{"id": "secret", "covers": ["Vessel"]}], "published": "2026-01-01"}
+    with pytest.raises(WatchlistFileError, match="covers"):
+        load_watchlists(json.dumps(doc), "secret.json")
 
 
 def test_a_confidential_list_alone_gives_unknown() -> None:

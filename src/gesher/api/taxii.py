@@ -21,7 +21,7 @@ from gesher.api.auth import principal_from_header
 from gesher.api.body import read_limited_body
 from gesher.errors import Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from gesher.exchange import removal
-from gesher.exchange.ingest import add_objects
+from gesher.exchange.ingest import add_objects, prepare
 from gesher.exchange.node import Node
 from gesher.exchange.outbound import Outbound, Page
 from gesher.policy.principal import Principal
@@ -202,12 +202,13 @@ def taxii_router(node: Node) -> APIRouter:
             _writable_access(conn, principal, collection_id)
 
     def _add_objects(request: Request, collection_id: str, body: bytes) -> Response:
-        envelope_objects = _envelope_objects(body, settings.max_objects_per_request)
+        requested = now_micros()
+        # Validated before the write transaction: the write lock is held only for the store work.
+        prepared = prepare(_envelope_objects(body, settings.max_objects_per_request))
         with caller(request, write=True) as (conn, principal):
             can_read = _writable_access(conn, principal, collection_id)
-            requested = now_micros()
             result = add_objects(
-                conn, collection_id, envelope_objects, principal.partner_id, reveal_existing=can_read
+                conn, collection_id, prepared, principal.partner_id, reveal_existing=can_read
             )
             status = StatusRow(
                 id=str(uuid.uuid4()),

@@ -159,7 +159,7 @@ def _vet(node: Node) -> None:
                 continue  # cut off by the operator since the last run: the demo never reinstates
             organisations.set_record(conn, OFFICER, partner, LEGAL_NAMES[name])
             vetting.vet(node, conn, OFFICER, partner)
-            why = "demo: organisation checked by hand; the confidential visa list names persons only"
+            why = "demo: the exchange's standing arrangement with this partner"
             vetting.approve_tier(conn, OFFICER, partner, tier, why if tier else "demo: not vetted yet")
 
 

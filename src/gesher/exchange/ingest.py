@@ -55,6 +55,7 @@ class _Candidate:
     key: str | None = None
     date_added: int = 0
     label_id: int = 0
+    hints: int = 0
 
     @property
     def unversioned(self) -> bool:
@@ -87,7 +88,32 @@ def _candidate(obj: object) -> _Candidate | str:
     except (orjson.JSONEncodeError, TypeError) as exc:  # e.g. an integer beyond 64 bits
         return f"cannot be stored as JSON: {exc}"
     version = obj.get("modified", obj.get("created"))
-    return _Candidate(obj, body, str(obj["id"]), str(version) if version is not None else None)
+    candidate = _Candidate(obj, body, str(obj["id"]), str(version) if version is not None else None)
+    candidate.hints = serve_hints(body)
+    return candidate
+
+
+# (position in the input, the object, what validation made of it: a candidate or the reason it failed)
+Checked = tuple[int, object, "_Candidate | str"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Objects validated and serialised before any transaction: the CPU-heavy half of ingest, which needs
+    no store, so a writer holds the collection's write lock only for what does (and, in a server, one
+    request's validation overlaps another's store work)."""
+
+    checked: list[Checked]
+
+
+def prepare(raw_objects: Iterable[object]) -> Prepared:
+    return Prepared([(i, obj, _candidate(obj)) for i, obj in enumerate(raw_objects)])
+
+
+def _checked(raw_objects: Iterable[object] | Prepared) -> Iterator[Checked]:
+    if isinstance(raw_objects, Prepared):
+        return iter(raw_objects.checked)
+    return ((i, obj, _candidate(obj)) for i, obj in enumerate(raw_objects))  # streamed, batch by batch
 
 
 class _Clock:
@@ -104,7 +130,7 @@ class _Clock:
 def add_objects(
     conn: Connection,
     collection_id: str,
-    raw_objects: Iterable[object],
+    raw_objects: Iterable[object] | Prepared,
     added_by: int | None,
     keep_successes: bool = True,
     reveal_existing: bool = True,
@@ -120,8 +146,8 @@ def add_objects(
     clock = _Clock(last)
     report = _Report(keep_successes, reveal_existing)
     labeller = Labeller(conn)
-    deferred: list[tuple[int, object]] = []
-    for batch in _batches(enumerate(raw_objects)):
+    deferred: list[Checked] = []
+    for batch in _batches(_checked(raw_objects)):
         deferred += _add_batch(conn, collection, batch, added_by, clock, result, report, labeller, defer=True)
     # Objects whose marking definition had not arrived yet: the whole input has been seen now.
     for start in range(0, len(deferred), BATCH):
@@ -132,7 +158,7 @@ def add_objects(
     return result
 
 
-def _batches(items: Iterable[tuple[int, object]]) -> Iterator[list[tuple[int, object]]]:
+def _batches(items: Iterable[Checked]) -> Iterator[list[Checked]]:
     iterator = iter(items)
     while batch := list(islice(iterator, BATCH)):
         yield batch
@@ -141,26 +167,25 @@ def _batches(items: Iterable[tuple[int, object]]) -> Iterator[list[tuple[int, ob
 def _add_batch(
     conn: Connection,
     collection: int,
-    batch: list[tuple[int, object]],
+    batch: list[Checked],
     added_by: int | None,
     clock: _Clock,
     result: IngestResult,
     report: _Report,
     labeller: Labeller,
     defer: bool,
-) -> list[tuple[int, object]]:
-    """Add one batch of (position in the input, object); returns the objects deferred because a marking
-    definition they cite may still come later in the input."""
+) -> list[Checked]:
+    """Add one batch of checked objects; returns those deferred because a marking definition they cite
+    may still come later in the input."""
     candidates: list[_Candidate] = []
     valid: list[tuple[int, _Candidate]] = []
-    for position, obj in batch:
-        outcome = _candidate(obj)
+    for position, obj, outcome in batch:
         if isinstance(outcome, str):
             result.failures.append(_failure(obj, outcome, position))
         else:
             valid.append((position, outcome))
     labeller.learn([c.obj for _, c in valid])
-    deferred: list[tuple[int, object]] = []
+    deferred: list[Checked] = []
     for position, c in valid:
         if id(c.obj) in labeller.refused:
             reason = "a different marking definition with this id is held by this exchange (not versioned)"
@@ -168,7 +193,7 @@ def _add_batch(
             continue
         label = label_error(labeller, c.obj)
         if isinstance(label, UnknownMarking) and defer:
-            deferred.append((position, c.obj))
+            deferred.append((position, c.obj, c))
         elif isinstance(label, InvalidStix):
             result.failures.append(_failure(c.obj, str(label), position))
         else:
@@ -276,6 +301,6 @@ def _row(
         added_by,
         c.label_id,
         False,
-        serve_hints(c.body),
+        c.hints,
         c.body,
     )

@@ -68,7 +68,8 @@ def _screen_partner(
     conn: Connection, screener: Screener, partner: PartnerRow
 ) -> tuple[NamesScreening, tuple[tuple[Owner, NamesScreening], ...], bool]:
     org = organisations.record_of(conn, partner)
-    own = screen_names(screener, f"partner:{partner.name}", org.names, partner.country, None)
+    # A partner is an organisation; an owner may be a person or an organisation (schema unknown).
+    own = screen_names(screener, f"partner:{partner.name}", org.names, partner.country, "Organization")
     chain, truncated = organisations.ownership_chain(conn, org)
     owners = tuple(
         (o, screen_names(screener, f"organisation:{o.organisation.id}", o.organisation.names,

@@ -35,7 +35,7 @@ from typing import Final, cast
 
 from gesher.screening.errors import WatchlistFileError
 from gesher.screening.records import Record, unique_entries
-from gesher.screening.watchlist import ListAction, Watchlist, WatchlistEntry
+from gesher.screening.watchlist import SCHEMAS, ListAction, Watchlist, WatchlistEntry
 
 SHIPPED: Final = "spyware_watchlist.json"
 FTM_SUFFIXES: Final = (".jsonl", ".ndjson", ".ftm.json")
@@ -142,7 +142,16 @@ def _confidential(record: Record, meta: _Meta, published: date) -> Watchlist:
         published=record.day("published", given) if given is not None else published,
         confidential=True,
         source=record.text("authority", required=False) or "",
+        covers=_covers(record),
     )
+
+
+def _covers(record: Record) -> tuple[str, ...]:
+    """The optional `covers` of a confidential list: the schemata its members can have."""
+    given = record.data.get("covers", [])
+    if not isinstance(given, list) or any(not isinstance(v, str) or v not in SCHEMAS for v in given):
+        record.fail("covers", f"must be a list of schemata ({', '.join(SCHEMAS)})")
+    return tuple(given)
 
 
 def parse_json(

@@ -97,13 +97,13 @@ class Screener:
             features=tuple(features(result, indexed, query, country)),
         )
 
-    def _outcome(self, candidates: Iterable[Candidate]) -> Outcome:
+    def _outcome(self, candidates: Iterable[Candidate], confidential: tuple[str, ...]) -> Outcome:
         bands = {c.band for c in candidates if c.listed}
         if "match" in bands:
             return "match"
         if "review" in bands:
             return "review"
-        return "unknown" if self.confidential_lists else "clear"
+        return "unknown" if confidential else "clear"
 
     def screen(
         self,
@@ -127,16 +127,18 @@ class Screener:
             and (candidate := self._candidate(indexed, name, code, day)) is not None
         ]
         found.sort(key=lambda c: (-c.score, not c.listed, c.list_name, c.entry_id))
+        # Confidential lists that could hold a party of this schema: for them, no hit is not clear.
+        confidential = tuple(w.name for w in self.watchlists if w.confidential and w.may_hold(schema))
         return ScreeningResult(
             query=name,
             normalised=normalised,
             schema=schema,
             country=code,
             on=day,
-            outcome=self._outcome(found),
+            outcome=self._outcome(found, confidential),
             candidates=tuple(found),
             list_versions=dict(self.list_versions),
-            confidential_lists=self.confidential_lists,
+            confidential_lists=confidential,
             algorithm=ALGORITHM,
             thresholds=self.thresholds,
         )

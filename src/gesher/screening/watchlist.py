@@ -113,3 +113,9 @@ class Watchlist:
     confidential: bool = False
     source: str = ""
     entries: tuple[WatchlistEntry, ...] = ()
+    # The schemata a confidential list can hold (e.g. visa restrictions name persons only); empty: any.
+    covers: tuple[str, ...] = ()
+
+    def may_hold(self, schema: str | None) -> bool:
+        """Whether a party of this schema could be on the list (an unknown schema could be anything)."""
+        return not self.covers or schema is None or schema in self.covers or schema == "LegalEntity"
