@@ -22,11 +22,19 @@ def add(
     admin: bool = typer.Option(
         False, "--admin", help="Administrator of this exchange (reads and writes all)."
     ),
+    legal_name: str | None = typer.Option(None, help="Registered legal name (screened; default: NAME)."),
+    alias: list[str] | None = typer.Option(None, help="Other names it uses (screened); repeat the option."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Create a partner and print its API token (shown once; stored only as a hash)."""
-    with state(ctx).node().db.write() as conn:
+    """Create a partner and print its API token (shown once; stored only as a hash). The partner is screened
+    against the watchlists in force first: a match refuses the registration."""
+    node = state(ctx).node()
+    with node.db.write() as conn:
         partner, token = service.create_partner(conn, actor(), name, country, kind, admin)
+        if legal_name or alias:
+            organisations.set_record(conn, actor(), partner, legal_name, alias or None)
+        if not admin:
+            vetting.screen_registration(node, conn, actor(), partner)
     if as_json:
         print_json({"name": partner.name, "country": partner.country, "kind": partner.kind, "token": token})
     else:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from gesher.errors import Conflict, InvalidRequest
+from gesher.errors import Conflict, Forbidden, InvalidRequest
 from gesher.partners import organisations, service
 from gesher.partners.organisations import Owner
 from gesher.partners.screening import NamesScreening, record, screen_names
@@ -115,6 +115,22 @@ def vet(node: Node, conn: Connection, actor: str, partner: PartnerRow) -> Vettin
             partner, assessment, own, owners, truncated, cut_off=cut_off(conn, actor, partner, own, owners)
         )
     return vetting
+
+
+def screen_registration(node: Node, conn: Connection, actor: str, partner: PartnerRow) -> NamesScreening:
+    """Screen a partner being registered (and its recorded owners). A match refuses the registration: the
+    caller's transaction rolls back and no account exists; a review is recorded for an officer."""
+    own, owners, _ = _screen_partner(conn, node.screeners.current(conn), partner)
+    if _listed(own, owners):
+        hits = own.hits + [h for _, s in owners for h in s.hits]
+        raise Forbidden(f"{partner.name} is not registered: it matches a watchlist entry ({'; '.join(hits)})")
+    record(conn, actor, [own, *(s for _, s in owners)])
+    if "review" in (own.outcome, *(s.outcome for _, s in owners)):
+        detail = {"hits": own.hits}
+        store.add_event(
+            conn, _row(partner, actor, "screening-review", None, None, None, "registration", detail)
+        )
+    return own
 
 
 def _listed(own: NamesScreening, owners: tuple[tuple[Owner, NamesScreening], ...]) -> bool:
