@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from gesher.errors import InvalidRequest
 from gesher.policy.countries import ISO_3166
+from gesher.screening import normalise
 from gesher.stix.timestamps import now_micros
 from gesher.store import audit
 from gesher.store import organisations as store
@@ -32,6 +33,10 @@ def _name(value: str, what: str) -> str:
     cleaned = " ".join(value.split())
     if not cleaned or len(cleaned) > MAX_NAME:
         raise InvalidRequest(f"{what} must be 1 to {MAX_NAME} characters, not {value[:40]!r}")
+    if not normalise(cleaned):
+        # A name screening cannot compare would fail every later vetting and watchlist load (which
+        # re-screens everyone): refuse it when it is entered.
+        raise InvalidRequest(f"{what} {value[:40]!r} has no letters or digits to screen")
     return cleaned
 
 

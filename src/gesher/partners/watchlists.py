@@ -11,12 +11,13 @@ import orjson
 from sqlalchemy import Connection
 
 from gesher.errors import Conflict, InvalidRequest
-from gesher.screening import Watchlist, load_watchlists
+from gesher.screening import Watchlist, WatchlistFileError, load_watchlists
 from gesher.stix.timestamps import now_micros
 from gesher.store import audit
 from gesher.store import watchlists as store
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_LIST_NAME, MAX_VERSION = 200, 100  # the store's columns (PostgreSQL refuses longer values)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ def load(
         raise InvalidRequest(f"{filename}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     lists = tuple(load_watchlists(data, filename, name=name, version=version, published=published))
     for w in lists:
+        for field, value, most in (("name", w.name, MAX_LIST_NAME), ("version", w.version, MAX_VERSION)):
+            if len(value) > most:
+                raise WatchlistFileError(filename, "", field, f"longer than {most} characters")
         if store.has_version(conn, w.name, w.version):
             raise Conflict(f"{filename}: list {w.name!r} version {w.version!r} is already loaded")
     text = data.decode("utf-8") if isinstance(data, bytes) else data
