@@ -26,7 +26,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -245,11 +245,7 @@ def parse_ftm(
     published: date | None = None,
 ) -> Watchlist:
     """A FollowTheMoney entity file, one JSON object per line (yente's custom-dataset format)."""
-    text = _decode(data, filename)
-    meta = _Meta(filename, text, name, version)
-    day = meta.published(Record(filename, "", {}), published)
-    entries = unique_entries((r, _ftm_entity(r)) for r in _ftm_records(filename, text))
-    return Watchlist(meta.name, meta.version, day, False, filename, entries)
+    return _flat_list(data, filename, name, version, published, _ftm_records, lambda r, _list: _ftm_entity(r))
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------
@@ -321,10 +317,23 @@ def parse_csv(
     published: date | None = None,
 ) -> Watchlist:
     """A CSV watchlist with a header row (see the module docstring for the columns)."""
+    return _flat_list(data, filename, name, version, published, _csv_records, _csv_entity)
+
+
+def _flat_list(
+    data: str | bytes,
+    filename: str,
+    name: str | None,
+    version: str | None,
+    published: date | None,
+    records: Callable[[str, str], Iterator[Record]],  # (filename, text)
+    entity: Callable[[Record, str], WatchlistEntry],
+) -> Watchlist:
+    """One public list from a file of one record per entry (CSV rows, FollowTheMoney lines)."""
     text = _decode(data, filename)
     meta = _Meta(filename, text, name, version)
     day = meta.published(Record(filename, "", {}), published)
-    entries = unique_entries((r, _csv_entity(r, meta.name)) for r in _csv_records(filename, text))
+    entries = unique_entries((r, entity(r, meta.name)) for r in records(filename, text))
     return Watchlist(meta.name, meta.version, day, False, filename, entries)
 
 
