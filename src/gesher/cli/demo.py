@@ -16,7 +16,7 @@ from gesher.exchange import policies, release
 from gesher.exchange.collections import create_collection
 from gesher.exchange.node import Node
 from gesher.partners import organisations, service, vetting, watchlists
-from gesher.screening.loaders import SHIPPED
+from gesher.screening.loaders import SHIPPED, shipped_file
 from gesher.store import collections as collection_store
 from gesher.store import policies as policy_store
 from gesher.store import watchlists as watchlist_store
@@ -151,7 +151,7 @@ def _vet(node: Node) -> None:
     officer decide their tiers: the tiers above, approved or overridden with a reason."""
     with node.db.write() as conn:
         if not watchlist_store.in_force(conn):
-            shipped = resources.files("gesher.screening").joinpath("data", SHIPPED).read_bytes()
+            shipped = shipped_file()
             watchlists.load(conn, OFFICER, shipped, SHIPPED, "demo: the shipped spyware watchlist")
         for name, (_, _, tier, _) in PARTNERS.items():
             partner = service.require_partner(conn, name)

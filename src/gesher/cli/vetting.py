@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 import typer
@@ -14,7 +13,7 @@ from sqlalchemy import Connection
 from gesher.cli.context import actor, fail, out, print_json, state
 from gesher.errors import InvalidRequest
 from gesher.partners import screening, service, vetting, watchlists
-from gesher.screening.loaders import SHIPPED
+from gesher.screening.loaders import SHIPPED, shipped_file
 from gesher.stix.timestamps import format_micros
 from gesher.store import vetting as records
 from gesher.store import watchlists as watchlist_store
@@ -129,7 +128,7 @@ def load(
     if (path is None) == (not shipped):
         raise InvalidRequest("give a watchlist FILE or --shipped")
     if shipped:
-        data, filename = resources.files("gesher.screening").joinpath("data", SHIPPED).read_bytes(), SHIPPED
+        data, filename = shipped_file(), SHIPPED
     else:
         assert path is not None
         if not path.is_file():
@@ -138,22 +137,14 @@ def load(
     day = _date(published) if published else None
     node = state(ctx).node()
     with node.db.write() as conn:
-        loaded = watchlists.load(conn, actor(), data, filename, reason, name, version, day)
-        rescreen = vetting.rescreen_all(node, conn, actor(), f"watchlist update: {reason}")
-    summary = {
-        "loaded": [
-            {"name": w.name, "version": w.version, "entries": len(w.entries), "confidential": w.confidential}
-            for w in loaded.lists
-        ],
-        "rescreened": rescreen.screened, "cut_off": list(rescreen.cut_off), "review": list(rescreen.review),
-        "delisting_review": list(rescreen.delisted),
-    }  # fmt: skip
+        done = watchlists.update(node, conn, actor(), data, filename, reason, name, version, day)
     if as_json:
-        print_json(summary)
+        print_json(done.as_json())
         return
-    for w in loaded.lists:
+    for w in done.loaded.lists:
         kind = "confidential, members unpublished" if w.confidential else f"{len(w.entries)} entries"
         out.print(f"loaded {w.name} version {w.version} ({kind})", highlight=False)
+    rescreen = done.rescreen
     out.print(f"re-screened {rescreen.screened} partner(s)")
     for label, names in (("cut off", rescreen.cut_off), ("to review", rescreen.review),
                          ("delisted, to review (not reinstated)", rescreen.delisted)):  # fmt: skip

@@ -6,15 +6,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy import Connection
 
 from gesher.errors import Conflict, InvalidRequest
+from gesher.partners.vetting import Rescreen, rescreen_all
 from gesher.screening import Watchlist, WatchlistFileError, load_watchlists
 from gesher.stix.timestamps import now_micros
 from gesher.store import audit
 from gesher.store import watchlists as store
+
+if TYPE_CHECKING:
+    from gesher.exchange.node import Node
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_LIST_NAME, MAX_VERSION = 200, 100  # the store's columns (PostgreSQL refuses longer values)
@@ -24,6 +29,48 @@ MAX_LIST_NAME, MAX_VERSION = 200, 100  # the store's columns (PostgreSQL refuses
 class Loaded:
     lists: tuple[Watchlist, ...]
     file_id: int
+
+
+@dataclass(frozen=True)
+class Update:
+    """A list update as an officer sees it: what was loaded, and what re-screening everyone changed."""
+
+    loaded: Loaded
+    rescreen: Rescreen
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "loaded": [
+                {
+                    "name": w.name,
+                    "version": w.version,
+                    "entries": len(w.entries),
+                    "confidential": w.confidential,
+                }
+                for w in self.loaded.lists
+            ],
+            "rescreened": self.rescreen.screened,
+            "cut_off": list(self.rescreen.cut_off),
+            "review": list(self.rescreen.review),
+            "delisting_review": list(self.rescreen.delisted),
+        }
+
+
+def update(
+    node: Node,
+    conn: Connection,
+    actor: str,
+    data: bytes | str,
+    filename: str,
+    reason: str,
+    name: str | None = None,
+    version: str | None = None,
+    published: date | None = None,
+) -> Update:
+    """Load a list version and, in the same transaction, re-screen every partner against the lists in force
+    (a newly listed partner is cut off before anyone can call with its token again)."""
+    loaded = load(conn, actor, data, filename, reason, name, version, published)
+    return Update(loaded, rescreen_all(node, conn, actor, f"watchlist update: {reason}"))
 
 
 def load(
@@ -50,6 +97,9 @@ def load(
         if store.has_version(conn, w.name, w.version):
             raise Conflict(f"{filename}: list {w.name!r} version {w.version!r} is already loaded")
     text = data.decode("utf-8") if isinstance(data, bytes) else data
+    if "\x00" in text:  # valid UTF-8, parsed, but PostgreSQL text cannot hold it
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise WatchlistFileError(filename, f"line {line}", None, "a NUL character is not text")
     given = {"name": name, "version": version, "published": published.isoformat() if published else None}
     digest = hashlib.sha256(text.encode()).hexdigest()
     file_id = store.add_file(

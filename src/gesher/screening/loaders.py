@@ -375,8 +375,12 @@ def shipped_watchlists() -> tuple[Watchlist, ...]:
     """Everything in the watchlist shipped with gesher (`data/spyware_watchlist.json`, see
     `data/SOURCES.md`): 17 publicly designated commercial-spyware entities and persons, and the
     confidential US State Department visa-restriction list."""
-    data = resources.files("gesher.screening").joinpath("data", SHIPPED).read_bytes()
-    return tuple(parse_json(data, SHIPPED))
+    return tuple(parse_json(shipped_file(), SHIPPED))
+
+
+def shipped_file() -> bytes:
+    """The bytes of the watchlist file shipped with gesher (named `SHIPPED`), as an officer would load it."""
+    return resources.files("gesher.screening").joinpath("data", SHIPPED).read_bytes()
 
 
 def shipped_watchlist() -> Watchlist:
