@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gesher import __version__
+from gesher.api.admin import admin_router
 from gesher.api.errors import install_error_handlers
 from gesher.api.taxii import taxii_router
 from gesher.exchange.node import Node
@@ -16,13 +17,14 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app = FastAPI(
         title="gesher",
         version=__version__,
-        description="Sovereign cyber-cooperation exchange: TAXII 2.1 API.",
+        description="Sovereign cyber-cooperation exchange: TAXII 2.1 API and admin REST API.",
         docs_url="/docs",
         redoc_url=None,
     )
     app.state.node = node
     install_error_handlers(app)
     app.include_router(taxii_router(node))
+    app.include_router(admin_router)
     return app
 
 

@@ -1,0 +1,296 @@
+"""The admin REST API under /admin/v1/: denied-party screening, watchlists and partner vetting, mirroring
+`gesher screen`, `gesher vet`, `gesher watchlist load|list` and `gesher partner approve-tier|org|owner`.
+
+JSON in and out. Callers authenticate exactly as on TAXII (HTTP Basic or a partner's bearer token) and
+must be administrators; the caller is known before a byte of a body is read, so strangers get 401, not a
+buffered upload. Each request is one transaction recorded with actor `partner:<name>`; routes parse and
+call the services. Errors become error resources in api/errors.py (422 when a body or query fails its
+schema)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from sqlalchemy import Connection
+
+from gesher.api.auth import principal_from_header
+from gesher.api.body import read_limited_body
+from gesher.errors import Conflict, Forbidden, NotFound, UnsupportedMediaType
+from gesher.exchange.node import Node
+from gesher.partners import organisations, screening, service, vetting, watchlists
+from gesher.screening import normalise
+from gesher.stix.timestamps import format_micros
+from gesher.store import vetting as records
+from gesher.store import watchlists as watchlist_store
+from gesher.store.organisations import Organisation
+from gesher.store.partners import PartnerRow
+from gesher.store.vetting import VettingEvent
+from gesher.store.watchlists import StoredList
+
+JSON = "application/json"
+M = TypeVar("M", bound=BaseModel)
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL text cannot hold a NUL, and no name, file name or reason needs a control character
+    # (other unprintable characters, e.g. a no-break space in a pasted name, are fine).
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def _screenable(value: str) -> str:
+    if not normalise(value):
+        raise ValueError("a name needs letters or digits to be screened")
+    return value
+
+
+def _text(max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+Printable = AfterValidator(_printable)
+# The longest name screening takes (and an organisation record holds).
+Name = Annotated[str, _text(300), Printable, AfterValidator(_screenable)]
+Reason = Annotated[str, _text(2000), Printable]
+FileName = Annotated[str, _text(300), Printable]
+ListName = Annotated[str, _text(200), Printable]
+ListVersion = Annotated[str, _text(100), Printable]
+
+
+# --- bodies -----------------------------------------------------------------------------------------------
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScreenBody(Body):
+    name: Name
+    country: str | None = Field(None, max_length=2, description="ISO 3166-1 alpha-2")
+    schema_: str | None = Field(
+        None, alias="schema", max_length=20, description="Person, Company, Organization or LegalEntity"
+    )
+
+
+class TierBody(Body):
+    tier: int | None = Field(..., ge=1, le=4, description="1 (closest allies) to 4 (restricted), or null")
+    reason: Reason
+
+
+class OrganisationBody(Body):
+    legal_name: Name | None = None
+    aliases: list[Name] | None = Field(None, max_length=100)
+    government_share: float | None = Field(None, ge=0, le=1)
+
+
+class OwnerBody(Body):
+    name: Name
+    country: str | None = Field(None, max_length=2, description="ISO 3166-1 alpha-2")
+    share: float | None = Field(None, ge=0, le=1)
+
+
+# --- dependencies -----------------------------------------------------------------------------------------
+
+
+def _node(request: Request) -> Node:
+    return request.app.state.node  # type: ignore[no-any-return]
+
+
+NodeDep = Annotated[Node, Depends(_node)]
+
+
+def _admin(request: Request, node: NodeDep) -> str:
+    """The calling administrator as an actor: 401 without valid credentials, 403 for any other partner."""
+    with node.db.read() as conn:
+        principal = principal_from_header(conn, request.headers.get("authorization"))
+    if not principal.is_admin:
+        raise Forbidden("the admin API is for the exchange's administrators")
+    return f"partner:{principal.name}"
+
+
+Actor = Annotated[str, Depends(_admin)]
+
+
+async def _raw_body(request: Request, node: NodeDep) -> bytes:
+    return await read_limited_body(request, node.settings.max_content_length)
+
+
+def _json_body(model: type[M]) -> Callable[[Request, Node], Awaitable[M]]:
+    async def parse(request: Request, node: NodeDep) -> M:
+        kind = request.headers.get("content-type", JSON).partition(";")[0].strip().lower()
+        if kind != JSON:
+            raise UnsupportedMediaType(f"send the body as {JSON}, not {kind[:80]!r}")
+        raw = await read_limited_body(request, node.settings.max_content_length)
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_context=False)
+            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+
+    return parse
+
+
+def _json(content: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code=status, media_type=JSON)
+
+
+def _documented(model: type[BaseModel]) -> dict[str, Any]:
+    """The body's schema for /docs (bodies are parsed by a dependency, after authentication)."""
+    schema = model.model_json_schema(by_alias=True)
+    return {"requestBody": {"required": True, "content": {JSON: {"schema": schema}}}}
+
+
+# Router-level dependencies run before a route's own, so the caller is checked before any body is read.
+admin_router = APIRouter(prefix="/admin/v1", dependencies=[Depends(_admin)], tags=["admin"])
+
+
+# --- screening and watchlists -----------------------------------------------------------------------------
+
+
+@admin_router.post("/screen", openapi_extra=_documented(ScreenBody))
+def screen(
+    node: NodeDep, actor: Actor, body: Annotated[ScreenBody, Depends(_json_body(ScreenBody))]
+) -> Response:
+    """Screen one name against the watchlists in force; the result and the list versions are recorded."""
+    with node.db.write() as conn:
+        screener = node.screeners.current(conn)
+        if not screener.watchlists:
+            raise Conflict("no watchlist is loaded: load one (POST /admin/v1/watchlists) first")
+        result = screener.screen(body.name, schema=body.schema_, country=body.country)
+        screening.record(conn, actor, [screening.NamesScreening("query", result.outcome, (result,))])
+    return _json(result.as_json())
+
+
+@admin_router.get("/watchlists")
+def list_watchlists(node: NodeDep, every: Annotated[bool, Query(alias="all")] = False) -> Response:
+    """The list versions in force (the newest of each list), or every version ever loaded."""
+    with node.db.read() as conn:
+        found = watchlist_store.history(conn) if every else watchlist_store.in_force(conn)
+    return _json([_stored_list(w) for w in found])
+
+
+def _stored_list(w: StoredList) -> dict[str, object]:
+    return {
+        "name": w.name, "version": w.version, "published": w.published, "confidential": w.confidential,
+        "entries": w.entries, "file": w.filename, "loaded_by": w.actor,
+    }  # fmt: skip
+
+
+def _load_summary(loaded: watchlists.Loaded, rescreen: vetting.Rescreen) -> dict[str, object]:
+    """What `gesher watchlist load --json` prints."""
+    return {
+        "loaded": [
+            {"name": w.name, "version": w.version, "entries": len(w.entries), "confidential": w.confidential}
+            for w in loaded.lists
+        ],
+        "rescreened": rescreen.screened, "cut_off": list(rescreen.cut_off), "review": list(rescreen.review),
+        "delisting_review": list(rescreen.delisted),
+    }  # fmt: skip
+
+
+_FILE_BODY = {"requestBody": {"required": True, "content": {"*/*": {"schema": {"type": "string"}}}}}
+
+
+@admin_router.post("/watchlists", status_code=201, openapi_extra=_FILE_BODY)
+def load_watchlist(
+    node: NodeDep,
+    actor: Actor,
+    data: Annotated[bytes, Depends(_raw_body)],
+    filename: FileName,
+    reason: Reason,
+    name: ListName | None = None,
+    version: ListVersion | None = None,
+    published: date | None = None,
+) -> Response:
+    """Load a watchlist file (the raw body; gesher JSON, FtM lines or CSV by its file name), all or
+    nothing, then re-screen every partner at once: listed partners are cut off in this transaction."""
+    with node.db.write() as conn:
+        loaded = watchlists.load(conn, actor, data, filename, reason, name, version, published)
+        rescreen = vetting.rescreen_all(node, conn, actor, f"watchlist update: {reason}")
+    return _json(_load_summary(loaded, rescreen), 201)
+
+
+# --- partners ---------------------------------------------------------------------------------------------
+
+
+def _partner(conn: Connection, name: str) -> PartnerRow:
+    """A partner by the name in the path; a name no partner can have is as unknown as a missing one."""
+    if not (len(name) <= 100 and name.isprintable()):
+        raise NotFound(f"no partner named {name[:100]!r}")
+    return service.require_partner(conn, name)
+
+
+def _event(e: VettingEvent) -> dict[str, object]:
+    return {
+        "id": e.id, "at": format_micros(e.at), "actor": e.actor, "action": e.action,
+        "proposed_tier": e.proposed_tier, "tier": e.tier, "risk": e.risk, "reason": e.reason,
+        "details": e.details,
+    }  # fmt: skip
+
+
+def _organisation(o: Organisation) -> dict[str, object]:
+    return {
+        "legal_name": o.legal_name, "aliases": list(o.aliases), "country": o.country, "kind": o.kind,
+        "government_share": o.government_share, "sectors": list(o.sectors),
+    }  # fmt: skip
+
+
+@admin_router.post("/partners/{name}/vet")
+def vet(node: NodeDep, actor: Actor, name: str) -> Response:
+    """Assess the partner now (recorded); a listed partner or owner cuts it off in this transaction."""
+    with node.db.write() as conn:
+        done = vetting.vet(node, conn, actor, _partner(conn, name))
+    return _json(done.as_json())
+
+
+@admin_router.get("/partners/{name}/vetting")
+def vetting_history(node: NodeDep, name: str) -> Response:
+    """The partner's vetting history, oldest first (append-only)."""
+    with node.db.read() as conn:
+        events = records.events_of(conn, _partner(conn, name).id)
+    return _json([_event(e) for e in events])
+
+
+@admin_router.post("/partners/{name}/tier", openapi_extra=_documented(TierBody))
+def approve_tier(
+    node: NodeDep, actor: Actor, name: str, body: Annotated[TierBody, Depends(_json_body(TierBody))]
+) -> Response:
+    """Approve the latest vetting's proposed tier, or override it (null: no tier), with a reason."""
+    with node.db.write() as conn:
+        event = vetting.approve_tier(conn, actor, _partner(conn, name), body.tier, body.reason)
+    return _json(_event(event))
+
+
+@admin_router.put("/partners/{name}/organisation", openapi_extra=_documented(OrganisationBody))
+def set_organisation(
+    node: NodeDep,
+    actor: Actor,
+    name: str,
+    body: Annotated[OrganisationBody, Depends(_json_body(OrganisationBody))],
+) -> Response:
+    """Enter or change the organisation record behind the partner (the names it is screened under)."""
+    with node.db.write() as conn:
+        saved = organisations.set_record(
+            conn, actor, _partner(conn, name), body.legal_name, body.aliases, body.government_share
+        )
+    return _json(_organisation(saved))
+
+
+@admin_router.post("/partners/{name}/owners", status_code=201, openapi_extra=_documented(OwnerBody))
+def add_owner(
+    node: NodeDep, actor: Actor, name: str, body: Annotated[OwnerBody, Depends(_json_body(OwnerBody))]
+) -> Response:
+    """Record an owner of the partner; owners are screened with it (a listed owner blocks it)."""
+    with node.db.write() as conn:
+        partner = _partner(conn, name)
+        owner = organisations.set_owner(conn, actor, partner, body.name, body.country, body.share)
+    return _json({"partner": name, "owner": _organisation(owner), "share": body.share}, 201)
