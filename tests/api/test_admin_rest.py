@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import httpx2 as httpx
@@ -19,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from gesher.exchange.node import Node
 from gesher.partners import service
-from gesher.screening.loaders import SHIPPED
+from gesher.screening.loaders import shipped_file
 from gesher.settings import Settings
 from gesher.stix import constants as c
 from gesher.store import vetting as records
@@ -32,7 +31,7 @@ LIMIT = 64 * 1024  # this module's max_content_length
 HEADER = "id,schema,name,aliases,weak_aliases,country,listed_since,removed_on,authority,citation\n"
 V1 = HEADER + "c-evil,Company,Vantablack Intrusion Systems Ltd,,,CY,2024-01-10,,National,Order 1\n"
 V2 = V1 + "c-kestrel,Company,Kestrel Dynamics Ltd,,,GB,2025-02-01,,National,Order 2\n"
-SHIPPED_BYTES = resources.files("gesher.screening").joinpath("data", SHIPPED).read_bytes()
+SHIPPED_BYTES = shipped_file()
 NSO = "NSO Group Technologies Ltd"
 
 

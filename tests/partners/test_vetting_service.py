@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 
 import pytest
 
@@ -18,7 +17,7 @@ from gesher.exchange.node import Node
 from gesher.partners import organisations, service, vetting, watchlists
 from gesher.partners.vetting import Rescreen
 from gesher.screening import WatchlistFileError
-from gesher.screening.loaders import SHIPPED
+from gesher.screening.loaders import shipped_file
 from gesher.store import partners as partner_store
 from gesher.store import vetting as records
 from gesher.store import watchlists as watchlist_store
@@ -38,7 +37,7 @@ V2 = V1 + "c-kestrel,Company,Kestrel Dynamics Ltd,,,GB,2025-02-01,,National,Orde
 # Version 3 removes Yael Ben-Harush (removed_on) and keeps Dov Kalmanovich.
 V3 = V2.replace("Yael Ben-Harush,,,IL,2024-01-10,,", "Yael Ben-Harush,,,IL,2024-01-10,2025-03-01,")
 NSO = "NSO Group Technologies Ltd"  # on the shipped spyware list
-SHIPPED_BYTES = resources.files("gesher.screening").joinpath("data", SHIPPED).read_bytes()
+SHIPPED_BYTES = shipped_file()
 
 
 @dataclass
@@ -60,8 +59,9 @@ class Exchange:
 
     def load(self, text: str, version: str, filename: str = "national.csv") -> Rescreen:
         with self.node.db.write() as conn:
-            watchlists.load(conn, OFFICER, text, filename, "update", "national", version, date(2025, 3, 2))
-            return vetting.rescreen_all(self.node, conn, OFFICER, "watchlist update")
+            return watchlists.update(
+                self.node, conn, OFFICER, text, filename, "new", "national", version, date(2025, 3, 2)
+            ).rescreen
 
     def vet(self, name: str) -> vetting.Vetting:
         with self.node.db.write() as conn:
@@ -329,9 +329,9 @@ def test_a_name_screening_cannot_read_is_refused_when_entered(ex: Exchange) -> N
 def test_a_csv_with_a_byte_order_mark_loads_and_screens(ex: Exchange) -> None:
     with ex.node.db.write() as conn:
         data = b"\xef\xbb\xbf" + V2.encode()
-        watchlists.load(conn, OFFICER, data, "bom.csv", "r", "national", "2", date(2025, 3, 2))
-        rescreen = vetting.rescreen_all(ex.node, conn, OFFICER, "update")
-    assert rescreen.cut_off == ("kestrel",)
+        day = date(2025, 3, 2)
+        done = watchlists.update(ex.node, conn, OFFICER, data, "bom.csv", "r", "national", "2", day)
+    assert done.rescreen.cut_off == ("kestrel",)
 
 
 def test_overlong_list_names_and_versions_are_refused_on_every_store(ex: Exchange) -> None:

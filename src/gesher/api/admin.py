@@ -185,18 +185,6 @@ def _stored_list(w: StoredList) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _load_summary(loaded: watchlists.Loaded, rescreen: vetting.Rescreen) -> dict[str, object]:
-    """What `gesher watchlist load --json` prints."""
-    return {
-        "loaded": [
-            {"name": w.name, "version": w.version, "entries": len(w.entries), "confidential": w.confidential}
-            for w in loaded.lists
-        ],
-        "rescreened": rescreen.screened, "cut_off": list(rescreen.cut_off), "review": list(rescreen.review),
-        "delisting_review": list(rescreen.delisted),
-    }  # fmt: skip
-
-
 _FILE_BODY = {"requestBody": {"required": True, "content": {"*/*": {"schema": {"type": "string"}}}}}
 
 
@@ -214,9 +202,8 @@ def load_watchlist(
     """Load a watchlist file (the raw body; gesher JSON, FtM lines or CSV by its file name), all or
     nothing, then re-screen every partner at once: listed partners are cut off in this transaction."""
     with node.db.write() as conn:
-        loaded = watchlists.load(conn, actor, data, filename, reason, name, version, published)
-        rescreen = vetting.rescreen_all(node, conn, actor, f"watchlist update: {reason}")
-    return _json(_load_summary(loaded, rescreen), 201)
+        done = watchlists.update(node, conn, actor, data, filename, reason, name, version, published)
+    return _json(done.as_json(), 201)
 
 
 # --- partners ---------------------------------------------------------------------------------------------
