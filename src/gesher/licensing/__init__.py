@@ -5,9 +5,9 @@ call these functions, store what they return and map `TransitionRefused` (409) t
 
 Conventions shared by every module:
 - State is a frozen dataclass with a `version` (1 after creation, +1 per transition: compare-and-set on it).
-- Every transition is a function `(state, ..., actor, at, reason) -> (new state, Event)`; an illegal one raises
-  `TransitionRefused(code, message)` and changes nothing. `at` is a timezone-aware datetime the caller
-  passes; `today` a date. Reasons are required.
+- Every transition is a function `(state, ..., actor, at, reason) -> (new state, Event)`; an illegal one
+  raises `TransitionRefused(code, message)` and changes nothing. `at` is a timezone-aware datetime the
+  caller passes; `today` a date. Reasons are required.
 - Every rule is a small function whose docstring is the explanation a user reads (`rule_explanations()`);
   every decision returns its reasons.
 

@@ -200,9 +200,9 @@ def classify(item: Capability) -> Classification:
     controls = tuple(c for f in findings for c in f.controls)
     controls += tuple(EAR_OF[c.code] for c in controls if c.code in EAR_OF)
     rationale = [r for f in findings for r in f.rationale]
-    rationale.append(Rationale("TIER", _tier_text(tier, controls), "classify"))
     carved = tuple(dict.fromkeys(c for f in findings for c in f.carved_out))
     rationale.extend(_unused_carve_outs(item, carved))
+    rationale.append(Rationale("TIER", _tier_text(tier, controls), "classify"))
     return Classification(tier, controls, carved, tuple(rationale), predicates(item))
 
 
@@ -259,18 +259,13 @@ def declared_category(item: Capability) -> Finding:
 
 def intrusion_software(item: Capability) -> Finding:
     """An item that is itself intrusion software (it evades monitoring or defeats countermeasures, and
-    extracts or modifies data or hijacks the execution path), such as an exploit chain or an implant, is
-    OFFENSIVE by national policy, though Wassenaar lists no entry for intrusion software itself: the controls
-    fall on its tooling and development technology. A vulnerability-disclosure or incident-response
-    carve-out lowers it to DUAL_USE."""
+    extracts or modifies data or hijacks the execution path) is at least DUAL_USE. Wassenaar lists no entry
+    for intrusion software itself: the controls fall on its tooling (4.A.5, 4.D.4) and its development
+    technology (4.E.1.c). Its declared category says whether it is OFFENSIVE (exploits, spyware)."""
     if item.purposes or not is_intrusion_software(item):
         return Finding()  # tooling for intrusion software is `intrusion_tooling`'s business
-    carved = _carved(item, (CarveOut.VULNERABILITY_DISCLOSURE, CarveOut.INCIDENT_RESPONSE))
-    if carved:
-        text = f"is intrusion software, used for {_names(carved)}: DUAL_USE, not OFFENSIVE"
-        return Finding(GesherTier.DUAL_USE, carved_out=carved, rationale=(Rationale("INTRUSION", text),))
-    text = "is itself intrusion software (it evades defences and takes or runs what it should not): OFFENSIVE"
-    return Finding(GesherTier.OFFENSIVE, rationale=(Rationale("INTRUSION", text),))
+    text = "is itself intrusion software: at least DUAL_USE (Wassenaar controls its tooling, not it)"
+    return Finding(GesherTier.DUAL_USE, rationale=(Rationale("INTRUSION_SOFTWARE", text),))
 
 
 def intrusion_tooling(item: Capability) -> Finding:
