@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from gesher.licensing import applications as apps
@@ -16,7 +17,7 @@ from gesher.licensing.catalog import (
     classify,
 )
 from gesher.licensing.conditions import LicenceKind
-from gesher.licensing.history import Actor, Role
+from gesher.licensing.history import Actor, Role, TransitionRefused
 from gesher.licensing.recommend import (
     CountryFacts,
     MarketingLicenceFacts,
@@ -92,7 +93,7 @@ def export_application(**changes: object) -> Application:
         "marketing_licence": "ML-1",
     }
     values.update(changes)
-    return Application(**values)  # type: ignore[arg-type]
+    return Application(**values)
 
 
 def clean_inputs(**changes: object) -> RecommendationInputs:
@@ -108,7 +109,7 @@ def clean_inputs(**changes: object) -> RecommendationInputs:
         "declaration_signed": True,
     }
     values.update(changes)
-    return RecommendationInputs(**values)  # type: ignore[arg-type]
+    return RecommendationInputs(**values)
 
 
 def clean_recommendation() -> Recommendation:
@@ -122,3 +123,16 @@ def in_review(app: Application | None = None) -> Application:
     app, _ = apps.screen(app, clean_recommendation(), SYSTEM, AT)
     app, _ = apps.confirm_classification(app, classify(EXPLOIT_PLATFORM), clean_recommendation(), OFFICER, AT)
     return app
+
+
+def refused(call: Callable[[], object], code: str | None = None) -> TransitionRefused:
+    """Run a transition that must be refused; return the error (with its code checked, if given)."""
+    try:
+        call()
+    except TransitionRefused as error:
+        assert error.status == 409
+        assert error.description, "a refusal says why"
+        if code is not None:
+            assert error.code == code, f"refused with {error.code} ({error.description}), expected {code}"
+        return error
+    raise AssertionError("the transition was not refused")

@@ -34,7 +34,7 @@ IP_ALL = dict.fromkeys(IP_SURVEILLANCE_CRITERIA, True)
 
 
 def item(name: str, category: Category, **declared: object) -> Capability:
-    return Capability(name, "Some Vendor", f"{name} (test item)", category, **declared)  # type: ignore[arg-type]
+    return Capability(name, "Some Vendor", f"{name} (test item)", category, **declared)
 
 
 SPYWARE = item(
