@@ -37,11 +37,11 @@ NORWAY = CountryFacts("NO", ExportTier.A, "Norway")
 
 
 def user(screening: str = "clear", government: bool | None = True, **more: object) -> PartyFacts:
-    return PartyFacts(POLICE, ScreeningOutcome(screening), government=government, **more)  # type: ignore[arg-type]
+    return PartyFacts(POLICE, ScreeningOutcome(screening), government=government, **more)
 
 
 def country(code: str, tier: ExportTier | None, **more: object) -> tuple[CountryFacts, ...]:
-    return (CountryFacts(code, tier, **more),)  # type: ignore[arg-type]
+    return (CountryFacts(code, tier, **more),)
 
 
 def suspended_project() -> gates.Project:
