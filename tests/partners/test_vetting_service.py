@@ -208,6 +208,33 @@ def test_partial_delisting_opens_a_review_and_never_reinstates(ex: Exchange) -> 
     assert ex.partner("alpha").suspended and ex.events("alpha")[-1] == review
 
 
+def test_a_delisting_opens_a_review_even_after_an_officer_looked_at_the_listing(ex: Exchange) -> None:
+    ex.owner("alpha", "Yael Ben-Harush", 0.4)
+    ex.load(V1, "1")
+    revetted = ex.vet("alpha")  # the officer looks again: still listed, not cut off a second time
+    assert not revetted.cut_off and revetted.assessment.blocking
+    ex.approve("alpha", None, "no tier while listed")
+    assert [e.action for e in ex.events("alpha")].count("listed") == 1
+
+    after = ex.load(V3, "3")
+
+    assert after.delisted == ("alpha",)
+    assert ex.events("alpha")[-1].action == "delisting-review"
+    assert ex.partner("alpha").suspended
+
+
+def test_one_open_screening_review_until_an_officer_acts(ex: Exchange) -> None:
+    kin = V1 + "c-kes,Company,Kestrel Dynamix Holdings,,,GB,2025-02-01,,National,Order 2\n"
+    first = ex.load(kin, "1")
+    assert first.review == ("kestrel",)  # a look-alike in the review band, not a match
+    ex.load(kin.replace("Order 2", "Order 2b"), "2")
+    reviews = [e for e in ex.events("kestrel") if e.action == "screening-review"]
+    assert len(reviews) == 1
+    ex.vet("kestrel")
+    ex.load(kin.replace("Order 2", "Order 2c"), "3")
+    assert [e.action for e in ex.events("kestrel")].count("screening-review") == 2
+
+
 # --- approving a tier ---------------------------------------------------------------------------------------
 
 

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from gesher.exchange.node import Node
 
 LISTED = "listed"  # the event that cut a partner off because of a watchlist hit
+DELISTED = "delisting-review"  # no longer listed: an officer must decide (never an automatic reinstatement)
+REVIEW = "screening-review"  # a potential match for an officer
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,7 @@ def screen_registration(node: Node, conn: Connection, actor: str, partner: Partn
     record(conn, actor, [own, *(s for _, s in owners)])
     if "review" in (own.outcome, *(s.outcome for _, s in owners)):
         detail = {"hits": own.hits}
-        store.add_event(
-            conn, _row(partner, actor, "screening-review", None, None, None, "registration", detail)
-        )
+        store.add_event(conn, _row(partner, actor, REVIEW, None, None, None, "registration", detail))
     return own
 
 
@@ -147,8 +147,7 @@ def cut_off(
     """Suspend a listed partner and revoke its tokens (False when it already was cut off for a listing)."""
     hits = own.hits + [f"owner {o.organisation.legal_name}: {h}" for o, s in owners for h in s.hits]
     reason = "watchlist match: " + "; ".join(hits)
-    latest = store.events_of(conn, partner.id)
-    if partner.suspended and latest and latest[-1].action == LISTED:
+    if _cut_off_for_listing(partner, store.latest_events(conn, (LISTED, DELISTED)).get(partner.id)):
         return False
     service.set_standing(conn, actor, partner, reason, suspended=True)
     service.revoke_tokens(conn, actor, partner, reason)
@@ -156,6 +155,12 @@ def cut_off(
         conn, _row(partner, actor, LISTED, None, partner.trust_tier, None, reason, {"hits": hits})
     )
     return True
+
+
+def _cut_off_for_listing(partner: PartnerRow, last_listing_event: VettingEvent | None) -> bool:
+    """Whether the partner is suspended because of a listing no officer has looked at since (events
+    unrelated to listings, like a tier decision, change nothing)."""
+    return partner.suspended and last_listing_event is not None and last_listing_event.action == LISTED
 
 
 def approve_tier(
@@ -194,43 +199,38 @@ class Rescreen:
 def rescreen_all(node: Node, conn: Connection, actor: str, reason: str) -> Rescreen:
     """Screen every partner (and its owners) against the lists in force, after a list update or on demand."""
     screener = node.screeners.current(conn)
-    latest = store.latest_events(conn)
+    listings = store.latest_events(conn, (LISTED, DELISTED))
+    decisions = store.latest_events(conn, (REVIEW, "assessed", "approved", "overridden"))
     cut, review, delisted, results = [], [], [], []
     partners = [p for p in partner_store.all_partners(conn) if not p.is_admin]
     for partner in partners:
         own, owners, _ = _screen_partner(conn, screener, partner)
         results += [own, *(s for _, s in owners)]
-        previous = latest.get(partner.id)
         if _listed(own, owners):
             if cut_off(conn, actor, partner, own, owners):
                 cut.append(partner.name)
-        elif previous is not None and previous.action == LISTED:
+        elif _cut_off_for_listing(partner, listings.get(partner.id)):
             delisted.append(partner.name)
             detail = {"outcome": own.outcome}
-            store.add_event(conn, _row(partner, actor, "delisting-review", None, None, None, reason, detail))
+            store.add_event(conn, _row(partner, actor, DELISTED, None, None, None, reason, detail))
         elif "review" in (own.outcome, *(s.outcome for _, s in owners)):
             review.append(partner.name)
-            if previous is None or previous.action != "screening-review":
+            last = decisions.get(partner.id)
+            if last is None or last.action != REVIEW:  # one open review at a time, until an officer acts
                 detail = {"hits": own.hits}
-                store.add_event(
-                    conn, _row(partner, actor, "screening-review", None, None, None, reason, detail)
-                )
+                store.add_event(conn, _row(partner, actor, REVIEW, None, None, None, reason, detail))
     record(conn, actor, results)
     return Rescreen(len(partners), tuple(cut), tuple(review), tuple(delisted))
 
 
 def due(conn: Connection, days: int) -> list[PartnerRow]:
-    """Partners whose last assessment is older than `days`, or who were never vetted."""
+    """Active partners whose last assessment is older than `days`, or who were never vetted."""
     horizon = now_micros() - int(timedelta(days=days).total_seconds() * 1_000_000)
-    last_assessed: dict[int, int] = {}
-    for partner in partner_store.all_partners(conn):
-        events = [e for e in store.events_of(conn, partner.id) if e.action == "assessed"]
-        if events:
-            last_assessed[partner.id] = events[-1].at
+    assessed = store.latest_events(conn, ("assessed",))
     return [
         p
         for p in partner_store.all_partners(conn)
-        if not p.is_admin and not p.suspended and last_assessed.get(p.id, 0) < horizon
+        if not p.is_admin and not p.suspended and (p.id not in assessed or assessed[p.id].at < horizon)
     ]
 
 

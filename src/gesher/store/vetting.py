@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from gesher.store.tables import screenings, vetting_events
 
@@ -68,13 +68,14 @@ def events_of(conn: Connection, partner_id: int) -> list[VettingEvent]:
     return [_event(r) for r in conn.execute(stmt)]
 
 
-def latest_events(conn: Connection) -> dict[int, VettingEvent]:
-    """Each partner's newest vetting event."""
-    newest = select(vetting_events.c.partner_id, vetting_events.c.id).order_by(vetting_events.c.id)
-    ids = {partner: event for partner, event in conn.execute(newest)}
-    if not ids:
-        return {}
-    stmt = select(vetting_events).where(vetting_events.c.id.in_(list(ids.values())))
+def latest_events(conn: Connection, actions: tuple[str, ...]) -> dict[int, VettingEvent]:
+    """Each partner's newest vetting event among `actions`."""
+    newest = (
+        select(func.max(vetting_events.c.id))
+        .where(vetting_events.c.action.in_(actions))
+        .group_by(vetting_events.c.partner_id)
+    )
+    stmt = select(vetting_events).where(vetting_events.c.id.in_(newest))
     return {e.partner_id: e for e in (_event(r) for r in conn.execute(stmt))}
 
 
