@@ -116,12 +116,13 @@ def clean_recommendation() -> Recommendation:
     return recommend(clean_inputs())
 
 
-def in_review(app: Application | None = None) -> Application:
+def in_review(app: Application | None = None, item: Capability = EXPLOIT_PLATFORM) -> Application:
     """An application walked legally to REVIEW on a clean recommendation."""
+    recommendation = recommend(clean_inputs(classification=classify(item)))
     app, _ = apps.draft(app or export_application(), VENDOR, AT)
     app, _ = apps.submit(app, VENDOR, AT)
-    app, _ = apps.screen(app, clean_recommendation(), SYSTEM, AT)
-    app, _ = apps.confirm_classification(app, classify(EXPLOIT_PLATFORM), clean_recommendation(), OFFICER, AT)
+    app, _ = apps.screen(app, recommendation, SYSTEM, AT)
+    app, _ = apps.confirm_classification(app, classify(item), recommendation, OFFICER, AT)
     return app
 
 
