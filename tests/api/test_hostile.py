@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gesher.api.app import create_app
+from gesher.api.taxii import may_hold_long_integer
 from gesher.exchange.node import Node
 from gesher.partners import service
 from gesher.settings import Settings
@@ -449,6 +450,15 @@ def test_integer_beyond_64_bits_is_exact_or_rejected(client: TestClient, world: 
         return
     got = client.get(f"{objects_url(world.intel.id)}{obj['id']}/", headers=world.headers("writer"))
     assert b'"x_raw":' + raw in got.content
+
+
+def test_only_digit_runs_where_a_number_can_start_need_the_exact_parser() -> None:
+    sha256 = b"{\"pattern\":\"[file:hashes.'SHA-256' = 'a77ea98a927355265288104869685a91ab3f2a62b95eb']\"}"
+    assert not may_hold_long_integer(sha256)
+    assert not may_hold_long_integer(b'{"name":"build_1234567890123456789012"}')
+    for raw in (b"18446744073709551616", b"-9223372036854775809", b"1" + b"0" * 30):
+        assert may_hold_long_integer(b'{"x_raw":' + raw + b"}")
+        assert may_hold_long_integer(b'{"x_raw": [1,\n ' + raw + b"]}")
 
 
 def test_largest_64_bit_integers_round_trip(client: TestClient, world: World) -> None:

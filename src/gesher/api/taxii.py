@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ Fetch = Callable[[Outbound, str, TaxiiQuery, int | None, int], Page]
 
 _DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _LONG_DIGITS = b"0" * 19
+_NUMBER_OF_19_DIGITS = re.compile(rb"[\[:,\s-][0-9]{19}")
 
 
 def _json(
@@ -295,9 +297,17 @@ def _reject_constant(name: str) -> None:
 def _parse_json(body: bytes) -> object:
     """orjson, except for bodies with integers of 19+ digits: orjson turns those beyond 64 bits into floats,
     silently changing the data, so such bodies go through the exact (slower) standard parser instead."""
-    if _LONG_DIGITS not in body.translate(_DIGITS_ONLY):
-        return orjson.loads(body)
-    return json.loads(body, parse_constant=_reject_constant)
+    if may_hold_long_integer(body):
+        return json.loads(body, parse_constant=_reject_constant)
+    return orjson.loads(body)
+
+
+def may_hold_long_integer(body: bytes) -> bool:
+    """Whether JSON text may hold an integer of 19 or more digits. A quick scan for any such digit run
+    first; then only runs where a JSON number can start count (after `[`, `:`, `,`, `-` or blank space), so
+    digits inside strings, like the many in a SHA-256 written in hex, do not force the slow parser. A run
+    inside a string after such a character gives a needless slow parse, never a wrong one."""
+    return _LONG_DIGITS in body.translate(_DIGITS_ONLY) and _NUMBER_OF_19_DIGITS.search(body) is not None
 
 
 def _envelope_objects(body: bytes, max_objects: int) -> list[object]:
