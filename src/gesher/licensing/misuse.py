@@ -225,8 +225,9 @@ def cascade(
       it are revoked, and it joins the denied parties (the service adds it to the national list, which cuts
       off any partner it matches);
     - lower a country's tier: live licences there that the new tier no longer allows are suspended (every
-      licence if it is now embargoed, offensive ones once it leaves tier A), the others are re-reviewed,
-      and open applications to it are screened again;
+      licence if it is now embargoed, offensive ones once it leaves tier A; a marketing licence covering
+      other countries too is suspended whole, since narrowing it is a new decision), the others are
+      re-reviewed, and open applications to it are screened again;
     - lower a partner's tier: a change the service applies to the partner's entitlement."""
     require_officer(actor, "a misuse cascade")
     apps_ = tuple(applications)
