@@ -240,6 +240,7 @@ IP_SURVEILLANCE_CRITERIA: Final = (
 
 
 def meets_ip_surveillance(item: Capability) -> bool:
+    """All six 5.A.1.j criteria at once (see `ip_surveillance`)."""
     return all(getattr(item, name) for name in IP_SURVEILLANCE_CRITERIA)
 
 

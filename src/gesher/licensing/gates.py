@@ -143,6 +143,7 @@ def gate_passed(project: Project, gate: Stage) -> bool:
 
 
 def gates_passed_through(project: Project, gate: Stage) -> bool:
+    """Every gate from CONCEPT up to and including `gate` has passed."""
     return all(gate_passed(project, g) for g in GATED if g.rank <= gate.rank)
 
 

@@ -166,6 +166,7 @@ def in_force(licence: Licence, today: date) -> bool:
 
 
 def covers(licence: Licence, item: str, country: str) -> bool:
+    """The licence is for this item and names this country (whatever its state)."""
     return licence.item == item and country.strip().upper() in licence.countries
 
 
