@@ -77,6 +77,7 @@ def test_an_offensive_export_needs_two_distinct_independent_approvers() -> None:
     refused(lambda: apps.approve(app, APPLICANT_AS_OFFICER, AT, "mine"), "SELF_APPROVAL")
     refused(lambda: apps.approve(app, INSIDER, AT, "ours"), "NOT_INDEPENDENT")
     refused(lambda: apps.approve(app, SYSTEM, AT, "auto"), "OFFICER_REQUIRED")
+    refused(lambda: apps.approve(app, OFFICER, AT, " "), "REASON_REQUIRED")
     once, event = apps.approve(app, OFFICER, AT, "meets every rule")
     assert once.state == S.REVIEW and event.reason.startswith("approval 1 of 2")
     refused(lambda: apps.approve(once, OFFICER, AT, "again"), "SAME_APPROVER")

@@ -62,7 +62,14 @@ def test_which_tiers_need_a_project() -> None:
 
 
 def test_a_gate_passes_only_when_every_required_change_is_confirmed() -> None:
-    project, _ = gates.review_gate(registered(), review(Stage.CONCEPT, "c1", "c2"), OFFICER, AT)
+    project, event = gates.review_gate(registered(), review(Stage.CONCEPT, "c1", "c2"), OFFICER, AT)
+    assert event.details == (
+        ("gate", "concept"),
+        ("finding", "finding"),
+        ("required_change", "c1: change c1"),
+        ("required_change", "c2: change c2"),
+        ("condition", "no live targets"),
+    )
     assert not gates.gate_passed(project, Stage.CONCEPT)
     refused(lambda: gates.advance(project, VENDOR, AT), "GATE_NOT_PASSED")
     project, event = gates.confirm_change(project, "c1", OFFICER_2, AT)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from functools import partial
 
 import pytest
 
@@ -125,9 +126,9 @@ def test_a_report_runs_received_investigated_actioned() -> None:
     refused(
         lambda: misuse.investigate(received, MisuseFinding.SUBSTANTIATED, VENDOR, AT, "x"), "OFFICER_REQUIRED"
     )
-    found, _ = misuse.investigate(
-        interim, MisuseFinding.SUBSTANTIATED, OFFICER, AT, "forensic traces confirmed"
-    )
+    no_reason = partial(misuse.investigate, interim, MisuseFinding.SUBSTANTIATED, OFFICER, AT, "")
+    refused(no_reason, "REASON_REQUIRED")
+    found, _ = misuse.investigate(interim, MisuseFinding.SUBSTANTIATED, OFFICER, AT, "forensic traces")
     refused(
         lambda: misuse.investigate(found, MisuseFinding.INCONCLUSIVE, OFFICER, AT, "again"), "WRONG_STATE"
     )

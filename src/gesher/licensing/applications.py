@@ -40,6 +40,7 @@ from gesher.licensing.history import (
     refuse,
     require_independent,
     require_officer,
+    require_reason,
 )
 from gesher.licensing.recommend import Recommendation, Verdict
 
@@ -223,6 +224,7 @@ def approve(
     APPROVED_WITH_CONDITIONS if any approver attached conditions, APPROVED otherwise."""
     _require_state(app, frozenset({ApplicationState.REVIEW}), "be approved")
     _require_approver(app, actor)
+    require_reason(reason, "an approval")
     approvals = (*app.approvals, Approval(actor.id, actor.role, reason, at, conditions))
     needed = config.approvers_required(app.tier)
     _require_approvable(app, approvals, needed)

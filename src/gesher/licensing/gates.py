@@ -213,7 +213,12 @@ def review_gate(project: Project, review: GateReview, actor: Actor, at: datetime
         raise refuse("REVIEWER_MISMATCH", f"the review names {review.reviewer} but {actor.id} records it")
     _check_new_changes(project, review)
     new = _bump(project, reviews=(*project.reviews, review))
-    details = (("gate", review.gate.value), *(("required_change", c.id) for c in review.required_changes))
+    details = (
+        ("gate", review.gate.value),
+        *(("finding", f) for f in review.findings),
+        *(("required_change", f"{c.id}: {c.text}") for c in review.required_changes),
+        *(("condition", c) for c in review.conditions),
+    )
     text = f"{review.gate.value} gate reviewed: {len(review.required_changes)} required change(s)"
     return new, _event(new, "review-gate", actor, (project.state, new.state), text, at, details)
 

@@ -100,6 +100,12 @@ def event(
     return Event(subject, action, actor.id, actor.role, states[0], states[1], reason, at, version, details)
 
 
+def require_reason(reason: str, what: str) -> None:
+    """A decision is written down: approvals, findings and overrides carry their reason."""
+    if not reason.strip():
+        raise refuse("REASON_REQUIRED", f"{what} needs a written reason")
+
+
 def require_officer(actor: Actor, what: str) -> None:
     """Only officers review, confirm and decide: a vendor or the system cannot."""
     if not actor.is_officer:

@@ -58,6 +58,12 @@ class Licence:
     version: int = 1
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", LicenceKind(self.kind))
+        object.__setattr__(self, "tier", GesherTier(self.tier))
+        object.__setattr__(self, "state", LicenceState(self.state))
+        object.__setattr__(self, "countries", tuple(c.strip().upper() for c in self.countries))
+        if not self.countries:
+            raise InvalidRequest(f"licence {self.id} names no country")
         if self.valid_until < self.valid_from:
             raise InvalidRequest(f"licence {self.id}: validity ends before it starts")
 

@@ -27,7 +27,7 @@ from gesher.licensing import licences as lic
 from gesher.licensing.applications import Application
 from gesher.licensing.catalog import GesherTier
 from gesher.licensing.conditions import LicenceKind, ProhibitedTargets, TargetClass
-from gesher.licensing.history import Actor, Event, Role, event, refuse, require_officer
+from gesher.licensing.history import Actor, Event, Role, event, refuse, require_officer, require_reason
 from gesher.licensing.licences import Licence, LicenceState
 from gesher.policy.entitlement import TrustTier
 from gesher.vetting.countries import ExportTier
@@ -166,6 +166,7 @@ def investigate(
 ) -> tuple[MisuseReport, Event]:
     """An officer records the investigation's finding on a received report."""
     require_officer(actor, "an investigation finding")
+    require_reason(reason, "an investigation finding")
     _require_state(report, MisuseState.RECEIVED, "be investigated")
     new = _bump(report, state=MisuseState.INVESTIGATED, finding=MisuseFinding(finding))
     return new, _event(new, "investigate", actor, (report.state, new.state), f"{finding}: {reason}", at)
