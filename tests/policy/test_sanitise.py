@@ -114,6 +114,7 @@ def run(sanitiser: Sanitiser, obj: dict[str, Any], denied: tuple[str, ...] = ())
         stored = orjson.dumps(obj)
         assert sanitiser.needs(stored)
         assert sanitiser.needs(stored, address_hint=may_hold_address(stored))
+        assert not sanitiser.needs_nothing(may_hold_address(stored))
     if result.obj is obj:
         assert result.redactions == ()
     return result
@@ -550,9 +551,14 @@ def test_ingest_finds_which_versions_may_spell_an_address() -> None:
     assert may_hold_address(orjson.dumps({"name": "Seen on 10.1.2.3"}))
     assert may_hold_address(orjson.dumps({"name": "Seen on fe80::1"}))
     assert not may_hold_address(orjson.dumps(indicator("[ipv4-addr:value = '203.0.113.1']", name="n")))
+    assert may_hold_address(b'{"name":"Seen on 10\\u002e1.2.3"}')  # escapes are looked at when served
     only_addresses = Sanitiser(Profile("addresses", drop_internal_addresses=True), EXCHANGE)
     internal = orjson.dumps({"name": "Seen on 10.1.2.3"})
     assert only_addresses.needs(internal) and not only_addresses.needs(internal, address_hint=False)
+    assert only_addresses.needs_nothing(False) and not only_addresses.needs_nothing(True)
+    with_originators = Sanitiser(Profile("both", frozenset({ORIGIN}), drop_internal_addresses=True), EXCHANGE)
+    assert not with_originators.needs_nothing(False)
+    assert Sanitiser(Profile("empty"), EXCHANGE).needs_nothing(True)
 
 
 # --- properties ------------------------------------------------------------------------------------

@@ -50,7 +50,12 @@ _POINTERS: Final = {
 }
 assert set(_POINTERS) == set(store.POINTER_TYPES)
 _SERVING = ("serving", "object_id", "body")  # store.objects packs what serving needs into `serving`
-Plan = tuple["Sanitiser | None", tuple[str, ...], tuple[str, ...]]  # sanitiser, denied, held until release
+# What serving a label needs: the sanitiser, the selectors denied, and those held until release
+Redaction = tuple["Sanitiser | None", tuple[str, ...], tuple[str, ...]]
+Plan = tuple["Sanitiser | None", tuple[str, ...]]  # the sanitiser and every selector to remove
+_LOOK_CLOSER = store.SEVERAL | store.POINTER  # rows that may be withheld whatever their label
+_PLAN_BITS = ~_LOOK_CLOSER  # what decides a row's redaction: label, released, address hint
+_UNPLANNED: Final = object()
 
 
 class Outbound:
@@ -136,29 +141,39 @@ class Outbound:
         pointing_away = hidden | allowed.protected
         several = sorted({str(r[2]) for r in rows if r[1] & store.SEVERAL})
         spoiled = self._spoiled(several, [collection_id], labels, allowed)
-        plans: dict[int, Plan] = {}
+        plans: dict[int, object] = {}  # Plan by the bits that decide it; None: serve the body as stored
         wants_body = cols == ("body",)
         out: list[tuple[object, ...]] = []
         for date_added, serving, object_id, body, *values in rows:
-            if serving & store.SEVERAL and object_id in spoiled:
-                continue
-            if serving & store.POINTER and pointing_away and _points_at(body, object_id, pointing_away):
-                continue
-            label_id = serving >> store.LABEL_SHIFT
-            plan = plans.get(label_id)
-            if plan is None:
-                plan = plans[label_id] = self._plan(label_id, allowed)
-            sanitiser, denied, pending = plan
-            if pending and not serving & store.RELEASED:
-                denied = (*denied, *pending)
-            if denied or (sanitiser is not None and sanitiser.needs(body, serving & store.ADDRESS_HINT != 0)):
-                body = _redacted(bytes(body), sanitiser, denied)
-                if body is None:
+            if serving & _LOOK_CLOSER:
+                if serving & store.SEVERAL and object_id in spoiled:
                     continue
+                if serving & store.POINTER and pointing_away and _points_at(body, object_id, pointing_away):
+                    continue
+            key = serving & _PLAN_BITS
+            plan = plans.get(key, _UNPLANNED)
+            if plan is _UNPLANNED:
+                plan = plans[key] = self._plan_for(key, allowed)
+            if plan is not None:
+                sanitiser, denied = plan
+                if denied or (sanitiser is not None and sanitiser.needs(body, key & store.ADDRESS_HINT != 0)):
+                    body = _redacted(bytes(body), sanitiser, denied)
+                    if body is None:
+                        continue
             out.append((date_added, body) if wants_body else (date_added, *values))
         return out
 
-    def _plan(self, label_id: int, allowed: Allowed) -> Plan:
+    def _plan_for(self, bits: int, allowed: Allowed) -> Plan | None:
+        """How versions whose serving bits (label, released, address hint) are `bits` reach the caller:
+        None when every such body is served as stored, else the sanitiser and the selectors to remove."""
+        sanitiser, denied, pending = self._plan(bits >> store.LABEL_SHIFT, allowed)
+        if pending and not bits & store.RELEASED:
+            denied = (*denied, *pending)
+        if not denied and (sanitiser is None or sanitiser.needs_nothing(bits & store.ADDRESS_HINT != 0)):
+            return None
+        return sanitiser, denied
+
+    def _plan(self, label_id: int, allowed: Allowed) -> Redaction:
         """How versions with this label are redacted for the caller: its profile's sanitiser, the
         granular-marking selectors it is not cleared for, and those held back until release."""
         assert self.clearance is not None

@@ -91,7 +91,12 @@ _LOCAL_PART_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP
 # Python's `re` searches fast only for a pattern that starts with one literal character, hence one pattern
 # per leading character rather than one alternation. JSON doubles each backslash, hence `\\*` before each
 # dot; `0*` because octets may carry leading zeros.
-_V4_HINT: Final = re.compile(rb"1(?:0|27|69\\*\.0*254|72\\*\.0*(?:1[6-9]|2[0-9]|3[01])|92\\*\.0*168)\\*\.")
+# The whole dotted quad is asked for: a bare `10.` is in every timestamp whose seconds are 10.
+_QUAD_TAIL: Final = rb"\\*\.[0-9]{1,3}\\*\.[0-9]"  # ".N.N", the rest of an address after its second octet
+_V4_HINT: Final = re.compile(
+    rb"1(?:0\\*\.[0-9]{1,3}|27\\*\.[0-9]{1,3}|69\\*\.0*254|72\\*\.0*(?:1[6-9]|2[0-9]|3[01])|92\\*\.0*168)"
+    + _QUAD_TAIL
+)
 # An IPv6 address in text holds `::` or, written in full, three groups between colons (timestamps have two).
 _V6_HINT: Final = re.compile(rb":(?::|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}:)")
 _ESCAPE_HINT: Final = b"\\u"  # orjson escapes no printable character: a body that has escapes is parsed
@@ -211,6 +216,14 @@ class Sanitiser:
         core = _domain_pattern(profile.internal_domains) if self._domains else None
         self._domain_hint = re.compile(b"(?!)" if core is None else core.encode(), re.IGNORECASE)
         self._any = bool(self._originators or self._addresses or self._property_hint or self._domains)
+        self._addresses_only = self._addresses and not (
+            self._originators or self._property_hint or self._domains
+        )
+
+    def needs_nothing(self, address_hint: bool) -> bool:
+        """True when no stored body can need this profile, given what ingest found about it (`address_hint`
+        is `may_hold_address(body)`): serving then skips `needs` for every such body."""
+        return not self._any or (self._addresses_only and not address_hint)
 
     def needs(self, body: bytes, address_hint: bool = True) -> bool:
         """Cheap pre-check on the stored JSON bytes (compact orjson output). False means `apply` would change
@@ -334,10 +347,10 @@ class Sanitiser:
 
 
 def may_hold_address(body: bytes) -> bool:
-    """Whether stored JSON bytes may spell an internal IP address (a superset of what the finder finds).
-    Independent of every profile, so the exchange works it out once per version at ingest and serving
-    skips these searches for the many versions where it is False."""
-    return _V4_HINT.search(body) is not None or _V6_HINT.search(body) is not None
+    """Whether stored JSON bytes may spell an internal IP address, plainly or through `\\u` escapes (a
+    superset of what the finder finds). Independent of every profile, so the exchange works it out once
+    per version at ingest, and serving skips these searches for the many versions where it is False."""
+    return _ESCAPE_HINT in body or _V4_HINT.search(body) is not None or _V6_HINT.search(body) is not None
 
 
 def _property_hint(profile: Profile) -> re.Pattern[bytes] | None:
