@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/gesher/stix src/gesher/taxii src/gesher/policy src/gesher/screening src/gesher/vetting src/gesher/licensing src/gesher/errors.py src/gesher/settings.py
+	$(BIN)/mypy src/gesher/stix src/gesher/taxii src/gesher/policy src/gesher/screening src/gesher/vetting src/gesher/licensing src/gesher/ledger src/gesher/errors.py src/gesher/settings.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
@@ -51,6 +51,11 @@ bench-screening: $(STAMP)
 .PHONY: bench-vetting
 bench-vetting: $(STAMP)
 	$(BIN)/python -m bench.vetting_bench
+
+## bench-ledger: ledger appends/s (target >= 100,000) and verifying 1,000,000 entries (target < 30 s)
+.PHONY: bench-ledger
+bench-ledger: $(STAMP)
+	$(BIN)/python -m bench.ledger_bench
 
 clean:
 	rm -rf $(VENV) gesher-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The disclosure ledger (issue 6): pure core. See the modules."""
