@@ -270,3 +270,109 @@ vetting_events = Table(
     Column("details", Text, nullable=False),  # JSON
     Index(None, "partner_id", "id"),
 )
+
+# --- export licensing (issue 5) ---------------------------------------------------------------------------
+# Each state is the pure core's frozen dataclass serialised whole (`body`, JSON: store/licensing_codec.py),
+# plus the columns queries filter on. Updates compare-and-set on `version` (the core's), so two concurrent
+# decisions on one row cannot both win. The history is one append-only table for every kind of subject.
+
+# The capability catalog: what the vendor declared and how the rules classified it.
+licensing_items = Table(
+    "licensing_items",
+    metadata,
+    Column("name", String(300), primary_key=True),  # the pure core refers to items by name
+    Column("vendor", String(300), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("capability", Text, nullable=False),  # JSON: the declared properties and carve-out flags
+    Column("classification", Text, nullable=False),  # JSON: tier, controls, rationale, predicates
+    Column("created_at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Index(None, "vendor"),
+)
+
+# Development supervision: one project per supervised item.
+licensing_projects = Table(
+    "licensing_projects",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("item", String(300), ForeignKey("licensing_items.name"), nullable=False, unique=True),
+    Column("vendor", String(300), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "vendor"),
+)
+
+# Marketing and export licence applications. `declared`: facts the vendor declared that the pure application
+# does not hold (whether the end user is a government end user), JSON.
+licensing_applications = Table(
+    "licensing_applications",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("item", String(300), ForeignKey("licensing_items.name"), nullable=False),
+    Column("vendor", String(300), nullable=False),
+    Column("country", String(200), nullable=False),  # the destination, or the target countries comma-joined
+    Column("end_user", String(300), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("declared", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "vendor"),
+    Index(None, "state"),
+)
+
+# Licences, one per approved application at most.
+licences = Table(
+    "licences",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "application", String(64), ForeignKey("licensing_applications.id"), nullable=False, unique=True
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("item", String(300), nullable=False),
+    Column("vendor", String(300), nullable=False),
+    Column("country", String(200), nullable=False),
+    Column("end_user", String(300), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(None, "vendor"),
+    Index(None, "state"),
+)
+
+misuse_reports = Table(
+    "misuse_reports",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("country", String(2), nullable=False),
+    Column("end_user", String(300), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# The licensing history (append-only): every Event the pure core returned, and the service's own records
+# (a party denied, a country tier lowered). `version`: the subject's version after the transition.
+licensing_events = Table(
+    "licensing_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_id", String(300), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("from_state", String(32), nullable=False),
+    Column("to_state", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("details", Text, nullable=False),  # JSON list of [name, value]
+    Index(None, "subject_kind", "subject_id", "id"),
+)
