@@ -163,7 +163,7 @@ def parse_skey(skey: str) -> Signer:
 
 
 def _three_parts(text: str, what: str) -> tuple[str, str, str]:
-    parts = text.split("+")
+    parts = text.split("+", 2)  # base64 may itself contain '+'
     if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
         raise LedgerError("bad-key", f"a {what} is <name>+<8 hex digits>+<base64>")
     return parts[0], parts[1], parts[2]
