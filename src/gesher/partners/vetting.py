@@ -24,7 +24,7 @@ from gesher.store import vetting as store
 from gesher.store.partners import PartnerRow
 from gesher.store.vetting import VettingEvent
 from gesher.vetting.assess import assess
-from gesher.vetting.model import Assessment, OwnerScreening, VettingInputs
+from gesher.vetting.model import Assessment, OwnerScreening, ScreeningOutcome, VettingInputs
 
 if TYPE_CHECKING:
     from gesher.exchange.node import Node
@@ -98,11 +98,13 @@ def vet(node: Node, conn: Connection, actor: str, partner: PartnerRow) -> Vettin
         partner=partner.name,
         country=node.countries().find(partner.country),
         kind=partner.kind,
-        screening=own.outcome,  # type: ignore[arg-type]
+        screening=ScreeningOutcome(own.outcome),
         assessed_on=datetime.now(UTC).date(),
         screening_detail="; ".join(own.hits),
         owners=tuple(
-            OwnerScreening(o.organisation.legal_name, s.outcome, o.share, o.via, "; ".join(s.hits))  # type: ignore[arg-type]
+            OwnerScreening(
+                o.organisation.legal_name, ScreeningOutcome(s.outcome), o.share, o.via, "; ".join(s.hits)
+            )
             for o, s in owners
         ),
         government_share=org.government_share,
