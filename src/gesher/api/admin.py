@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from gesher.api.auth import principal_from_header
 from gesher.api.body import read_limited_body
-from gesher.errors import Conflict, Forbidden, NotFound, UnsupportedMediaType
+from gesher.errors import Forbidden, NotFound, UnsupportedMediaType
 from gesher.exchange.node import Node
 from gesher.partners import organisations, screening, service, vetting, watchlists
 from gesher.screening import normalise
@@ -162,11 +162,7 @@ def screen(
 ) -> Response:
     """Screen one name against the watchlists in force; the result and the list versions are recorded."""
     with node.db.write() as conn:
-        screener = node.screeners.current(conn)
-        if not screener.watchlists:
-            raise Conflict("no watchlist is loaded: load one (POST /admin/v1/watchlists) first")
-        result = screener.screen(body.name, schema=body.schema_, country=body.country)
-        screening.record(conn, actor, [screening.NamesScreening("query", result.outcome, (result,))])
+        result = screening.screen_query(node.screeners, conn, actor, body.name, body.country, body.schema_)
     return _json(result.as_json())
 
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Connection
 
-from gesher.cli.context import actor, fail, out, print_json, state
+from gesher.cli.context import actor, out, print_json, state
 from gesher.errors import InvalidRequest
 from gesher.partners import screening, service, vetting, watchlists
 from gesher.screening.loaders import SHIPPED, shipped_file
@@ -32,11 +32,7 @@ def screen(
     """Screen a name against the watchlists in force; the result (and the list versions used) is recorded."""
     node = state(ctx).node()
     with node.db.write() as conn:
-        screener = node.screeners.current(conn)
-        if not screener.watchlists:
-            fail("no watchlist is loaded: `gesher watchlist load FILE` (or --shipped) first")
-        result = screener.screen(name, schema=schema, country=country)
-        screening.record(conn, actor(), [screening.NamesScreening("query", result.outcome, (result,))])
+        result = screening.screen_query(node.screeners, conn, actor(), name, country, schema)
     if as_json:
         print_json(result.as_json())
         return

@@ -11,6 +11,7 @@ from datetime import date
 import orjson
 from sqlalchemy import Connection
 
+from gesher.errors import Conflict
 from gesher.screening import Screener, ScreeningResult, Thresholds, load_watchlists
 from gesher.screening.watchlist import Watchlist
 from gesher.stix.timestamps import now_micros
@@ -77,6 +78,21 @@ def screen_names(
     results = tuple(screener.screen(n, schema=schema, country=country) for n in dict.fromkeys(names))
     worst = max((r.outcome for r in results), key=SEVERITY.__getitem__, default="clear")
     return NamesScreening(subject, worst, results)
+
+
+def screen_query(
+    screeners: Screeners, conn: Connection, actor: str, name: str, country: str | None, schema: str | None
+) -> ScreeningResult:
+    """An officer's screening of one name against the lists in force, recorded; refused (409) while no list
+    is loaded, since an answer against nothing would read as clear."""
+    screener = screeners.current(conn)
+    if not screener.watchlists:
+        raise Conflict(
+            "no watchlist is loaded: load one (`gesher watchlist load`, POST /admin/v1/watchlists)"
+        )
+    result = screener.screen(name, schema=schema, country=country)
+    record(conn, actor, [NamesScreening("query", result.outcome, (result,))])
+    return result
 
 
 def record(conn: Connection, actor: str, screenings: Iterable[NamesScreening]) -> None:
