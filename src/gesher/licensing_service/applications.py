@@ -142,6 +142,8 @@ def approve(
 ) -> Decision:
     """An officer approves; the approval that decides the application (the second of two distinct officers
     for an offensive item) issues the licence, valid from today, in the same transaction."""
+    if validity_days is not None and validity_days < 1:
+        raise InvalidRequest("a licence is valid for at least one day")
     app = require(conn, APPLICATION, application_id, actor)
     check_version(APPLICATION, app, expected_version)
     at = now()
@@ -149,8 +151,6 @@ def approve(
     if app.state not in apps.GRANTED:
         return Decision(app)
     days = validity_days or DEFAULT_VALIDITY_DAYS[app.kind]
-    if days < 1:
-        raise InvalidRequest("a licence is valid for at least one day")
     start = at.date()
     prefix = "ML" if app.kind == LicenceKind.MARKETING else "EL"
     result = lic.issue(app, new_id(prefix), start, start + timedelta(days=days - 1), actor, at)

@@ -4,15 +4,17 @@ projects, applications and licences, and nothing about misuse reports, partners,
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection
 
 from gesher.errors import NotFound
 from gesher.licensing.history import Actor, Role
 from gesher.licensing_service.common import visible_to
 from gesher.store import licensing as store
-from gesher.store.licensing import APPLICATION, LICENCE, PROJECT, StoredEvent
+from gesher.store.licensing import APPLICATION, LICENCE, PROJECT, Kind, StoredEvent
 
-VENDOR_SUBJECTS = {"project": PROJECT, "application": APPLICATION, "licence": LICENCE}
+VENDOR_SUBJECTS: dict[str, Kind[Any]] = {"project": PROJECT, "application": APPLICATION, "licence": LICENCE}
 
 
 def history_of(conn: Connection, actor: Actor, subject_kind: str, subject_id: str) -> list[StoredEvent]:
