@@ -329,9 +329,7 @@ licences = Table(
     "licences",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column(
-        "application", String(64), ForeignKey("licensing_applications.id"), nullable=False, unique=True
-    ),
+    Column("application", String(64), ForeignKey("licensing_applications.id"), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),
     Column("item", String(300), nullable=False),
     Column("vendor", String(300), nullable=False),
