@@ -156,3 +156,36 @@ def test_any_text_round_trips(partner: str, items: list[tuple[str, str]]) -> Non
     objects = [Served(oid, "v1", SHA, rule) for oid, rule in items]
     entry = disclosure(AT, "system", partner=partner, endpoint="GET /", policy_version="x", served=objects)
     assert served(decode(encode(entry))) == tuple(objects)
+
+
+# --- the fast canonical path ---------------------------------------------------------------------------
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # any text but lone surrogates
+ASCII_KEYS = st.text(st.characters(max_codepoint=127), max_size=8)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | TEXT,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(ASCII_KEYS | TEXT, children, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@given(st.dictionaries(ASCII_KEYS | TEXT, JSON_VALUES, max_size=6))
+@settings(max_examples=400)
+def test_the_fast_canonical_bytes_are_rfc8785s(document: dict[str, object]) -> None:
+    assert entries.canonical(document) == rfc8785.dumps(document)
+
+
+def test_control_characters_and_unicode_are_written_as_rfc8785_writes_them() -> None:
+    document = {"b": '\x00\x1f\x7f\u2028 "q" \\ é 🛰', "a": [2**53 - 1, -(2**53) + 1, 0, True, None]}
+    assert entries.canonical(document) == rfc8785.dumps(document)
+
+
+def test_an_unsafe_integer_or_a_lone_surrogate_is_refused_not_written() -> None:
+    with pytest.raises(rfc8785.CanonicalizationError):
+        entries.canonical({"n": 2**53})
+    at = datetime(2026, 11, 23, tzinfo=UTC)
+    entry = make(Kind.ALERT, at, "system", alert="alert--\ud800", level="high", organisations=3)
+    with pytest.raises(LedgerError, match="canonicalised"):
+        encode(entry)

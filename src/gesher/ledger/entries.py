@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
 import rfc8785
 
 from gesher.ledger.errors import LedgerError
@@ -220,9 +221,35 @@ def encode(entry: Entry) -> bytes:
         "actor": entry.actor,
     }
     try:
-        return rfc8785.dumps(document | dict(entry.fields))
-    except (rfc8785.CanonicalizationError, UnicodeEncodeError) as error:
+        return canonical(document | dict(entry.fields))
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError, orjson.JSONEncodeError) as error:
         raise LedgerError("bad-entry", f"the entry cannot be canonicalised: {error}") from None
+
+
+# RFC 8785 numbers are ECMAScript doubles: safe integers (below 2**53) print as orjson prints them.
+_SAFE_INTEGER = 2**53 - 1
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of a JSON document. For what ledger entries hold (ASCII keys, strings, safe integers,
+    booleans, null, lists, objects), orjson with sorted keys writes exactly those bytes (same string
+    escapes, UTF-8 as is, keys in code-unit order since they are ASCII) at a fraction of the pure-Python
+    `rfc8785`'s cost; anything else goes through `rfc8785`. A property test holds the two to each other."""
+    if _plain(document):
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    return rfc8785.dumps(document)
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
+    return False
 
 
 def entry_leaf_hash(entry: Entry) -> bytes:
