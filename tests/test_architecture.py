@@ -8,7 +8,7 @@ from pathlib import Path
 import gesher
 
 SRC = Path(gesher.__file__).parent
-PURE = ("stix", "policy", "taxii")
+PURE = ("stix", "policy", "taxii", "screening", "vetting", "licensing", "ledger")
 FORBIDDEN_IN_PURE = (
     "fastapi",
     "starlette",
@@ -17,6 +17,9 @@ FORBIDDEN_IN_PURE = (
     "gesher.store",
     "gesher.api",
     "gesher.cli",
+    "gesher.exchange",
+    "gesher.partners",
+    "gesher.licensing_service",
 )
 # Only these modules may read stored objects; everything else goes through exchange.outbound.
 # Besides outbound (which serves), these read the store for operators and never hand bodies to a partner:
