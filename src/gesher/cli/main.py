@@ -8,7 +8,21 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from gesher.cli import collection, country, demo, export, ingest, partner, policy, release, serve, vetting
+from gesher.cli import (
+    collection,
+    country,
+    demo,
+    export,
+    ingest,
+    licensing,
+    licensing_licences,
+    licensing_misuse,
+    partner,
+    policy,
+    release,
+    serve,
+    vetting,
+)
 from gesher.cli.context import fail, out, state
 from gesher.errors import GesherError
 from gesher.exchange.node import Node
@@ -38,6 +52,10 @@ app.add_typer(partner.app, name="partner")
 app.add_typer(policy.app, name="policy")
 app.add_typer(release.app, name="release")
 app.add_typer(vetting.watchlist_app, name="watchlist")
+app.add_typer(licensing.item_app, name="item")
+app.add_typer(licensing.project_app, name="project")
+app.add_typer(licensing_licences.app, name="licence")
+app.add_typer(licensing_misuse.app, name="misuse")
 app.command("screen")(vetting.screen)
 app.command("vet")(vetting.vet)
 app.command("ingest")(ingest.ingest)
