@@ -4,6 +4,7 @@ at the operator's console, and the refusals, each exiting 1 with its reason and 
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 
@@ -126,6 +127,14 @@ def test_done_when(cli: Cli) -> None:
     shown = cli("licence", "show", export["id"])
     assert "active" in shown and "no re-export" in shown
 
+    # its reporting duty: a missed report is flagged (the sweep exits 3) until the vendor files one
+    late = (date.today() + timedelta(days=120)).isoformat()
+    overdue = cli.invoke("licence", "sweep", "--today", late, "--json")
+    assert overdue.exit_code == 3, overdue.output
+    assert [m["licence"] for m in json.loads(overdue.stdout)["missed"]] == [export["id"]]
+    js(cli, "licence", "report", export["id"], "--summary", "two warrants executed", *VENDOR)
+    assert js(cli, "licence", "sweep", "--today", late)["missed"] == []
+
     # refused for a listed end user: screening at submission denies it at once, with the reason
     listed = js(cli, "licence", "apply", *export_args[:4], "--end-user", "Intellexa Limited",
                 *export_args[6:], *VENDOR)  # fmt: skip
@@ -152,7 +161,7 @@ def test_done_when(cli: Cli) -> None:
 
     # all of it in the history
     actions = [e["action"] for e in js(cli, "licence", "history", export["id"])]  # type: ignore[index]
-    assert actions[0] == "draft" and actions[-2:] == ["issue", "suspend"]
+    assert actions[0] == "draft" and actions[-4:] == ["issue", "report-missed", "report-received", "suspend"]
     assert actions.count("approve") == 2
     gates = [e for e in js(cli, "licence", "history", pid) if e["action"] == "review-gate"]  # type: ignore[index]
     assert ["required_change", "RC-1: name the customers"] in gates[0]["details"]

@@ -4,6 +4,7 @@ the officers' decisions, and licences (suspend, reinstate, revoke) with their ap
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import typer
 from rich.markup import escape
@@ -38,7 +39,7 @@ from gesher.licensing.conditions import (
 )
 from gesher.licensing.history import Actor
 from gesher.licensing.licences import Licence, LicenceState
-from gesher.licensing_service import applications, history, licences
+from gesher.licensing_service import applications, history, licences, reporting
 from gesher.store import licensing as store
 
 app = typer.Typer(
@@ -380,3 +381,62 @@ def history_(
             licence = licences.licence_of(conn, who, ident)
             events = history.history_of(conn, who, "application", licence.application) + events
     print_events(events, as_json)
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    licence_id: str = typer.Argument(..., metavar="LICENCE"),
+    summary: str = typer.Option(..., help="What the usage report says (recorded)."),
+    received_on: str | None = typer.Option(None, help="The day it was filed, YYYY-MM-DD (default: today)."),
+    as_: ActingAs = AS_ROLE,
+    org: str | None = ORG,
+    actor_name: str | None = ACTOR,
+    as_json: bool = JSON,
+) -> None:
+    """Record a periodic usage report filed under a licence's reporting duty (the vendor's own licence)."""
+    day = _day(received_on) if received_on else date.today()
+    node = state(ctx).node()
+    with node.db.write() as conn:
+        event = reporting.record_report(node, conn, acting(as_, org, actor_name), licence_id, day, summary)
+    if as_json:
+        print_json({"licence": licence_id, "received_on": day.isoformat(), "at": event.at.isoformat()})
+    else:
+        say(f"report of {day} recorded under {licence_id}")
+
+
+@app.command("sweep")
+def sweep(
+    ctx: typer.Context,
+    today: str | None = typer.Option(None, help="Sweep as of this day, YYYY-MM-DD (default: today)."),
+    as_: ActingAs = AS_ROLE,
+    org: str | None = ORG,
+    actor_name: str | None = ACTOR,
+    as_json: bool = JSON,
+) -> None:
+    """The periodic run (from cron): expire licences past their validity, and flag, once each, every report
+    a reporting duty made due that was not received. Exits 3 while any report is overdue."""
+    node = state(ctx).node()
+    with node.db.write() as conn:
+        done = reporting.sweep(node, conn, acting(as_, org, actor_name), _day(today) if today else None)
+    missed = [{"licence": m.licence, "due_on": m.due_on.isoformat(), "days_overdue": m.days_overdue}
+              for m in done.missed]  # fmt: skip
+    if as_json:
+        print_json({"expired": list(done.expired), "missed": missed, "newly_flagged": len(done.flagged)})
+    else:
+        out.print(
+            f"expired: {', '.join(done.expired) or 'none'}; overdue reports: {len(missed)}", highlight=False
+        )
+        for m in missed:
+            out.print(
+                f"  {m['licence']}: due {m['due_on']}, {m['days_overdue']} days overdue", highlight=False
+            )
+    if missed:
+        raise typer.Exit(3)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"{value[:20]!r} is not a date (YYYY-MM-DD)") from None
