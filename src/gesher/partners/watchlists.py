@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from gesher.errors import Conflict, InvalidRequest
 from gesher.partners.vetting import Rescreen, rescreen_all
@@ -106,9 +107,12 @@ def load(
         conn, filename[:300], digest, text, orjson.dumps(given).decode(), now_micros(), actor, reason
     )
     for w in lists:
-        store.add_list(
-            conn, file_id, w.name, w.version, w.published.isoformat(), w.confidential, len(w.entries)
-        )
+        try:
+            store.add_list(
+                conn, file_id, w.name, w.version, w.published.isoformat(), w.confidential, len(w.entries)
+            )
+        except IntegrityError:  # another writer loaded this version since the check above (PostgreSQL)
+            raise Conflict(f"{filename}: list {w.name!r} version {w.version!r} is already loaded") from None
         audit.record(
             conn, actor, "watchlist.load", f"watchlist:{w.name}", version=w.version, entries=len(w.entries),
             confidential=w.confidential, file=filename, digest=digest, reason=reason,
