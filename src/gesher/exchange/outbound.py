@@ -49,7 +49,7 @@ _POINTERS: Final = {
     "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),
 }
 assert set(_POINTERS) == set(store.POINTER_TYPES)
-_SERVING = ("serving", "object_id", "body")  # store.objects packs what serving needs into `serving`
+_SERVING_COLUMNS = ("serving", "object_id", "body")  # store.objects packs what serving needs into `serving`
 # What serving a label needs: the sanitiser, the selectors denied, and those held until release
 Redaction = tuple["Sanitiser | None", tuple[str, ...], tuple[str, ...]]
 Plan = tuple["Sanitiser | None", tuple[str, ...]]  # the sanitiser and every selector to remove
@@ -116,7 +116,9 @@ class Outbound:
         # page is full or the collection is exhausted (hidden is indistinguishable from absent).
         while True:
             extra = () if cols == ("body",) else cols
-            rows = store.page(self.conn, collection.key, q, position, limit + 1, (*_SERVING, *extra), labels)
+            rows = store.page(
+                self.conn, collection.key, q, position, limit + 1, (*_SERVING_COLUMNS, *extra), labels
+            )
             served.extend(self._serve(rows, allowed, labels, cols, collection_id))
             if len(served) > limit or len(rows) <= limit:
                 break

@@ -3,12 +3,14 @@ their validity. Vendors read their own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
 from gesher.licensing import licences as lic
-from gesher.licensing.history import Actor, Role
+from gesher.licensing.history import Actor, Event, Role
 from gesher.licensing.licences import Licence, LicenceState
 from gesher.licensing_service.common import check_version, now, require, saved
 from gesher.store import licensing as store
@@ -26,9 +28,8 @@ def suspend(
     reason: str,
     expected_version: int | None = None,
 ) -> Licence:
-    licence = require(conn, LICENCE, licence_id, actor)
-    check_version(LICENCE, licence, expected_version)
-    return saved(conn, LICENCE, licence, lic.suspend(licence, actor, now(), reason))
+    """An officer suspends an active licence (interim: misuse alleged, a list hit, a downgrade)."""
+    return _change(conn, actor, licence_id, expected_version, lambda x, at: lic.suspend(x, actor, at, reason))
 
 
 def reinstate(
@@ -39,10 +40,14 @@ def reinstate(
     reason: str,
     expected_version: int | None = None,
 ) -> Licence:
-    licence = require(conn, LICENCE, licence_id, actor)
-    check_version(LICENCE, licence, expected_version)
-    at = now()
-    return saved(conn, LICENCE, licence, lic.reinstate(licence, actor, at, reason, at.date()))
+    """An officer reinstates a suspended licence that is still within its validity."""
+    return _change(
+        conn,
+        actor,
+        licence_id,
+        expected_version,
+        lambda x, at: lic.reinstate(x, actor, at, reason, at.date()),
+    )
 
 
 def revoke(
@@ -53,9 +58,21 @@ def revoke(
     reason: str,
     expected_version: int | None = None,
 ) -> Licence:
+    """An officer revokes a licence (final)."""
+    return _change(conn, actor, licence_id, expected_version, lambda x, at: lic.revoke(x, actor, at, reason))
+
+
+def _change(
+    conn: Connection,
+    actor: Actor,
+    licence_id: str,
+    expected_version: int | None,
+    transition: Callable[[Licence, datetime], tuple[Licence, Event]],
+) -> Licence:
+    """Read the licence the actor may see, check the version it last read, apply and store the transition."""
     licence = require(conn, LICENCE, licence_id, actor)
     check_version(LICENCE, licence, expected_version)
-    return saved(conn, LICENCE, licence, lic.revoke(licence, actor, now(), reason))
+    return saved(conn, LICENCE, licence, transition(licence, now()))
 
 
 def expire_due(node: Node, conn: Connection, actor: Actor) -> list[Licence]:
