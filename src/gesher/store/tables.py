@@ -374,3 +374,52 @@ licensing_events = Table(
     Column("details", Text, nullable=False),  # JSON list of [name, value]
     Index(None, "subject_kind", "subject_id", "id"),
 )
+
+# --- the disclosure ledger (issue 6) ------------------------------------------------------------------
+
+# One row per Merkle leaf, append-only: `idx` is the leaf index (0-based, dense), `body` the entry's canonical
+# bytes (RFC 8785), `leaf_hash` SHA-256(0x00 || body). `kind`, `at` and `partner` repeat what the body says
+# so reports can filter without decoding every entry; `gesher ledger verify` checks they agree.
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("partner", String(200), nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary, nullable=False),
+    Index(None, "kind", "at"),
+    Index(None, "partner", "at"),
+)
+
+# The log's head, one row (id 1): its size, root and right edge (the roots of the perfect subtrees making up
+# the size, concatenated). Every append locks and updates it, which is what keeps leaf indices dense.
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+)
+
+# Signed checkpoints (C2SP signed notes), kept so later proofs and verification can refer to them.
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", BigInteger, nullable=False),
+)
+
+# The ledger's public keys (C2SP vkeys), oldest first; the private key lives in a file with mode 0600.
+ledger_keys = Table(
+    "ledger_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vkey", Text, nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("retired_at", BigInteger, nullable=True),
+)
