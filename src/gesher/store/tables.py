@@ -423,3 +423,21 @@ ledger_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("retired_at", BigInteger, nullable=True),
 )
+
+# --- export licensing over REST (issue 5 "Surfaces") --------------------------------------------------
+
+# Who a partner account is in export licensing, set by an operator (default-deny: an account without a row
+# here, or whose newest row is role "none", reaches no licensing route). Append-only: the newest row of a
+# partner is in force, the older ones are its history.
+licensing_roles = Table(
+    "licensing_roles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("role", String(20), nullable=False),  # vendor, officer, senior-officer or none
+    Column("organisation", String(300), nullable=False),
+    Column("set_at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index(None, "partner_id", "id"),
+)
