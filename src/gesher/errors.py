@@ -64,3 +64,11 @@ class UnsupportedMediaType(GesherError):
 class ConfigurationError(GesherError):
     status = 500
     title = "Server configuration error"
+
+
+class Unavailable(GesherError):
+    """The exchange cannot do this safely right now (e.g. its ledger cannot be appended): it refuses rather
+    than act unrecorded (fail closed)."""
+
+    status = 503
+    title = "Service unavailable"

@@ -58,6 +58,24 @@ class Settings(BaseSettings):
         "the shipped files of the same name.",
     )
 
+    ledger_key_dir: Path | None = Field(
+        None,
+        description="Where the ledger's signing key and canary key live (mode 0600). Unset: DATA_DIR/keys. "
+        "Hosts sharing one PostgreSQL need the same key files.",
+    )
+    ledger_origin: str | None = Field(
+        None,
+        pattern=r"^[^\s+]{1,200}$",
+        description="The ledger's name in its signed checkpoints (C2SP origin, e.g. cert.example/gesher). "
+        "Unset: gesher/<this exchange's STIX identity>.",
+    )
+    ledger_checkpoint_seconds: int = Field(
+        10,
+        ge=0,
+        description="A new signed checkpoint is made when the latest is older than this (or does not cover "
+        "the entry a receipt is asked for).",
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -114,7 +114,7 @@ def test_each_demo_partner_pulls_exactly_what_the_policy_allows_redacted_as_conf
                 caller = authenticate(conn, tokens[name], name)
                 assert caller is not None
                 page = Outbound(conn, caller, node.clearance).objects(alerts.id, TaxiiQuery(), None, 1000)
-                served = [orjson.loads(body) for _, body in page.rows]
+                served = [orjson.loads(body) for _, body, *_ in page.rows]
                 assert {o.get("name", o["type"]) for o in served} == expected, name
                 for obj in served:
                     assert obj.get("created_by_ref") != DEMO_CERT  # protected originator replaced

@@ -153,7 +153,7 @@ def _in_process(running: Running, partner: str, every: bool) -> dict[tuple[str, 
         q = TaxiiQuery(versions=Versions(latest=not every, every=every))
         page = out.objects(running.collection_id, q, None, 1000)
     assert not page.more
-    return {_key(o): o for o in (json.loads(bytes(body)) for _, body in page.rows)}  # type: ignore[call-overload]
+    return {_key(o): o for o in (json.loads(bytes(body)) for _, body, *_ in page.rows)}  # type: ignore[call-overload]
 
 
 def _over_taxii(collection: Collection, every: bool) -> dict[tuple[str, str], dict[str, object]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import re
 import uuid
@@ -25,6 +26,7 @@ from gesher.exchange import removal
 from gesher.exchange.ingest import add_objects, prepare
 from gesher.exchange.node import Node
 from gesher.exchange.outbound import Outbound, Page
+from gesher.ledger.entries import Served
 from gesher.policy.principal import Principal
 from gesher.stix.constants import TAXII_MEDIA_TYPE, stix_media_type
 from gesher.stix.timestamps import format_micros, now_micros
@@ -41,6 +43,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 # An Outbound read: (outbound, collection id, query, cursor position, limit) -> page
 Fetch = Callable[[Outbound, str, TaxiiQuery, int | None, int], Page]
+# What a page discloses, object by object, with the hash of the exact bytes each takes in the response
+Disclosed = Callable[[Page], list[Served]]
+LEDGER_HEADER = "X-Gesher-Ledger-Index"
 
 _DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _LONG_DIGITS = b"0" * 19
@@ -91,6 +96,7 @@ def taxii_router(node: Node) -> APIRouter:
         q: TaxiiQuery,
         fetch: Fetch,
         render: Callable[[Page, str | None], bytes],
+        disclosed: Disclosed,
         must_exist: str | None = None,
     ) -> Response:
         limit = min(q.limit or settings.default_page_size, settings.max_page_size)
@@ -107,14 +113,19 @@ def taxii_router(node: Node) -> APIRouter:
                 and not out.object_exists(collection_id, must_exist)
             ):
                 raise NotFound(f"no object {must_exist!r} in this collection")
+            policy_version = out.policy_version()
         next_token = (
             node.cursors.encode(scope, page.last_added, now) if page.more and page.last_added else None
         )
+        body = render(page, next_token)
         headers = {}
         if page.rows:
             headers["X-TAXII-Date-Added-First"] = format_micros(page.first_added or 0)
             headers["X-TAXII-Date-Added-Last"] = format_micros(page.last_added or 0)
-        return _json(render(page, next_token), headers=headers)
+            # Recorded before a byte is sent; if the ledger cannot take it, nothing is (503, fail closed).
+            entry = node.ledger.disclose(principal.name, request.url.path, policy_version, disclosed(page))
+            headers[LEDGER_HEADER] = str(entry.index)
+        return _json(body, headers=headers)
 
     @router.get("/", summary="Server discovery (TAXII 2.1 section 4.1)")
     @reads
@@ -174,20 +185,18 @@ def taxii_router(node: Node) -> APIRouter:
     @reads
     def get_manifest(request: Request, collection_id: str) -> Response:
         def render(page: Page, next_token: str | None) -> bytes:
-            records = [
-                {"id": oid, "date_added": format_micros(d), "version": v, "media_type": stix_media_type(sv)}  # type: ignore[arg-type]
-                for d, oid, v, sv in page.rows
-            ]
-            return resources.manifest(records, page.more, next_token)
+            return resources.manifest(_manifest_records(page), page.more, next_token)
 
         q = parse_query(_params(request))
-        return paged(request, "manifest", collection_id, q, Outbound.manifest, render)
+        return paged(request, "manifest", collection_id, q, Outbound.manifest, render, _manifest_disclosed)
 
     @router.get(f"{root}/collections/{{collection_id}}/objects/", summary="Objects (section 5.4)")
     @reads
     def get_objects(request: Request, collection_id: str) -> Response:
         q = parse_query(_params(request))
-        return paged(request, "objects", collection_id, q, Outbound.objects, _objects_render)
+        return paged(
+            request, "objects", collection_id, q, Outbound.objects, _objects_render, _objects_disclosed
+        )
 
     @router.post(
         f"{root}/collections/{{collection_id}}/objects/", status_code=202, summary="Add objects (5.5)"
@@ -240,7 +249,14 @@ def taxii_router(node: Node) -> APIRouter:
         q = dataclasses.replace(parse_query(_params(request)), ids=(_object_id(object_id),), types=())
         endpoint = f"object:{object_id}"
         return paged(
-            request, endpoint, collection_id, q, Outbound.objects, _objects_render, must_exist=object_id
+            request,
+            endpoint,
+            collection_id,
+            q,
+            Outbound.objects,
+            _objects_render,
+            _objects_disclosed,
+            must_exist=object_id,
         )
 
     @router.delete(f"{root}/collections/{{collection_id}}/objects/{{object_id}}/", summary="Delete (5.7)")
@@ -265,8 +281,16 @@ def taxii_router(node: Node) -> APIRouter:
         def render(page: Page, next_token: str | None) -> bytes:
             return resources.versions([str(v) for _, v in page.rows], page.more, next_token)
 
+        def disclosed(page: Page) -> list[Served]:
+            return [
+                Served(object_id, str(v), _sha256(orjson.dumps(v)), page.rule(i))
+                for i, (_, v) in enumerate(page.rows)
+            ]
+
         endpoint = f"versions:{object_id}"
-        return paged(request, endpoint, collection_id, q, Outbound.versions, render, must_exist=object_id)
+        return paged(
+            request, endpoint, collection_id, q, Outbound.versions, render, disclosed, must_exist=object_id
+        )
 
     return router
 
@@ -279,7 +303,35 @@ def _object_id(value: str) -> str:
 
 
 def _objects_render(page: Page, next_token: str | None) -> bytes:
-    return resources.envelope([bytes(body) for _, body in page.rows], page.more, next_token)  # type: ignore[call-overload]
+    return resources.envelope([bytes(body) for _, body, *_ in page.rows], page.more, next_token)  # type: ignore[call-overload]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _objects_disclosed(page: Page) -> list[Served]:
+    """Each object served, with the SHA-256 of its exact bytes in the envelope (after sanitisation)."""
+    return [
+        Served(str(oid), str(version), _sha256(body), page.rule(i))  # type: ignore[arg-type]
+        for i, (_, body, oid, version) in enumerate(page.rows)
+    ]
+
+
+def _manifest_records(page: Page) -> list[dict[str, object]]:
+    return [
+        {"id": oid, "date_added": format_micros(d), "version": v, "media_type": stix_media_type(sv)}  # type: ignore[arg-type]
+        for d, oid, v, sv in page.rows
+    ]
+
+
+def _manifest_disclosed(page: Page) -> list[Served]:
+    """Each manifest record served, with the SHA-256 of its bytes in the response (orjson writes a list as
+    its items' own serialisations joined by commas)."""
+    return [
+        Served(str(record["id"]), str(record["version"]), _sha256(orjson.dumps(record)), page.rule(i))
+        for i, record in enumerate(_manifest_records(page))
+    ]
 
 
 def _writable_access(conn: Connection, principal: Principal, collection_id: str) -> bool:

@@ -53,7 +53,7 @@ def _chunks(out: Outbound, collection_id: str, query: TaxiiQuery, page: Page) ->
     yield b'{"type":"bundle","id":"bundle--' + str(uuid.uuid4()).encode() + b'","objects":['
     first = True
     while True:
-        for _, body in page.rows:
+        for _, body, *_ in page.rows:
             yield (b"" if first else b",") + bytes(body)  # type: ignore[call-overload]
             first = False
         if not page.more:

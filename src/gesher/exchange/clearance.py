@@ -44,6 +44,8 @@ class Allowed:
     valid_until: int | None = None
     # Originators the partner's profiles protect: a relationship or sighting naming one is withheld.
     protected: frozenset[str] = frozenset()
+    # The rule (or agreement) that allows each label: what the ledger records as the deciding rule.
+    rules: dict[int, str] = field(default_factory=dict)
 
     @property
     def nothing(self) -> bool:
@@ -151,6 +153,7 @@ class Clearance:
         profiles: dict[int, str | None] = {}
         denied: dict[int, tuple[str, ...]] = {}
         pending: dict[int, tuple[str, ...]] = {}
+        rules: dict[int, str] = {}
         ends: list[int] = []
         for label_id, label in sorted(self._labels.items()):
             d = decide(entitlement, label, policy, now)
@@ -161,6 +164,7 @@ class Clearance:
             parts = [(sel, decide(entitlement, sub, policy, now)) for sel, sub in label.redactions]
             (gated if d.needs_release else open_ids).append(label_id)
             profiles[label_id] = d.profile
+            rules[label_id] = d.decided_by or "policy"
             hidden = [s for sel, part in parts if not part.allowed for s in sel]
             if hidden:
                 denied[label_id] = tuple(hidden)
@@ -177,6 +181,7 @@ class Clearance:
             pending,
             min(ends) if ends else None,
             _protected(policy, profiles.values()),
+            rules,
         )
 
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from gesher.errors import ConfigurationError
 from gesher.exchange.clearance import Clearance
 from gesher.exchange.collections import ensure_definitions
+from gesher.ledger_service import keys as ledger_keys
+from gesher.ledger_service import log as ledger_log
+from gesher.ledger_service.ledger import Ledger
 from gesher.partners.screening import Screeners
 from gesher.screening import Thresholds
 from gesher.settings import Settings
+from gesher.store import ledger as ledger_store
 from gesher.store import meta
 from gesher.store.db import Database
 from gesher.store.migrate import is_current, upgrade
@@ -34,6 +39,7 @@ class Node:
         self.screeners = Screeners(
             Thresholds(match=settings.screen_match_threshold, review=settings.screen_review_threshold)
         )
+        self.ledger = Ledger(settings, db, settings.ledger_origin or f"gesher/{identity}")
 
     def countries(self) -> CountryProfiles:
         """Country profiles: the shipped data, with the operator's files from `country_data_dir`."""
@@ -48,7 +54,9 @@ class Node:
         upgrade(db)
         with db.write() as conn:
             meta.set_if_absent(conn, _CURSOR_KEY, secrets.token_hex(32))
-            meta.set_if_absent(conn, _IDENTITY, f"identity--{uuid.uuid4()}")
+            identity = meta.set_if_absent(conn, _IDENTITY, f"identity--{uuid.uuid4()}")
+            ledger_log.ensure(conn)
+            _ensure_ledger_key(conn, settings, settings.ledger_origin or f"gesher/{identity}")
             ensure_definitions(conn)
         return cls.open(settings, db)
 
@@ -67,6 +75,21 @@ class Node:
             raise ConfigurationError(f"the store at {_safe(db.url)} is not initialised: run `gesher init`")
         key = settings.secret_key or stored_key
         return cls(settings, db, key.encode(), identity)
+
+
+def _ensure_ledger_key(conn: Connection, settings: Settings, origin: str) -> None:
+    """The ledger's signing key file, created on first init; its public key registered in the store. A key
+    file the store does not know (another host's, or a lost one regenerated) is refused, not adopted."""
+    vkey = ledger_keys.ensure_keys(settings, origin).verifier.vkey
+    known = [k for k, _, retired in ledger_store.keys(conn) if retired is None]
+    if not known:
+        ledger_store.add_key(conn, vkey, ledger_log.micros(ledger_log.now()))
+    elif vkey not in known:
+        folder = ledger_keys.key_dir(settings)
+        raise ConfigurationError(
+            f"the ledger key in {folder} is not this ledger's ({known[0].split('+')[0]}): copy the key files "
+            "from the host that initialised the store, or rotate with `gesher ledger rotate-key` there"
+        )
 
 
 def _safe(url: str) -> str:

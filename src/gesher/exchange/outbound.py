@@ -27,11 +27,20 @@ from gesher.store.collections import Collection
 from gesher.store.objects import LabelFilter
 from gesher.taxii.query import TaxiiQuery, Versions, is_stix_id, is_uuid
 
+ADMINISTRATOR = "administrator"  # the deciding "rule" of what an administrator of the exchange reads
+
 
 @dataclass(frozen=True)
 class Page:
+    """Rows served (date_added first), whether more follow, and per row the rule that allowed it (one rule
+    for every row when `rules` is a string: an administrator's read)."""
+
     rows: Sequence[tuple[object, ...]] | Sequence[Row[tuple[object, ...]]]
     more: bool
+    rules: Sequence[str] | str = ADMINISTRATOR
+
+    def rule(self, i: int) -> str:
+        return self.rules if isinstance(self.rules, str) else self.rules[i]
 
     @property
     def first_added(self) -> int | None:
@@ -78,6 +87,12 @@ class Outbound:
             self._allowed = self.clearance.allowed(self.conn, entitlement, state=state)
         return self._allowed
 
+    def policy_version(self) -> int:
+        """The policy this Outbound applied (0: none, e.g. an administrator's unfiltered read)."""
+        if self._allowed is not None:
+            return self._allowed.policy_id
+        return self.principal.policy_state[0] if self.principal.policy_state else 0
+
     def access(self, collection_id: str) -> tuple[Collection, CollectionAccess]:
         """The collection and the caller's access; NotFound when the caller may not know it exists."""
         decision = collection_access(self.principal, collection_id)
@@ -108,22 +123,24 @@ class Outbound:
             rows = store.page(self.conn, collection.key, q, after, limit + 1, cols)
             return Page(rows[:limit], len(rows) > limit)
         if allowed.nothing:
-            return Page((), False)
+            return Page((), False, ())
         labels = LabelFilter(allowed.open, allowed.gated)
         served: list[tuple[object, ...]] = []
+        rules: list[str] = []
         position = after
+        # Body reads also take the object id and version, both already among the serving columns.
+        extra = cols[2:] if cols[:1] == ("body",) else cols
         # Counts and `more` are computed after every filter: rows withheld here are fetched past until the
         # page is full or the collection is exhausted (hidden is indistinguishable from absent).
         while True:
-            extra = () if cols == ("body",) else cols
             rows = store.page(
                 self.conn, collection.key, q, position, limit + 1, (*_SERVING_COLUMNS, *extra), labels
             )
-            served.extend(self._serve(rows, allowed, labels, cols, collection_id))
+            served.extend(self._serve(rows, allowed, labels, cols, collection_id, rules))
             if len(served) > limit or len(rows) <= limit:
                 break
             position = int(rows[-1][0])  # type: ignore[call-overload]
-        return Page(served[:limit], len(served) > limit)
+        return Page(served[:limit], len(served) > limit, rules[:limit])
 
     def _serve(
         self,
@@ -132,9 +149,11 @@ class Outbound:
         labels: LabelFilter,
         cols: tuple[str, ...],
         collection_id: str,
+        rules: list[str],
     ) -> list[tuple[object, ...]]:
         """The rows as served: withheld ones dropped, bodies redacted where the caller's profile or the
-        granular markings ask for it. Runs per row on every partner page, so it is kept lean.
+        granular markings ask for it; the deciding rule of each row served is added to `rules`. Runs per
+        row on every partner page, so it is kept lean.
 
         An object one of whose versions the caller's profile withholds is withheld whole: serving its
         other versions would let `match[version]` last or first betray the withheld one (the choice of
@@ -144,7 +163,8 @@ class Outbound:
         several = sorted({str(r[2]) for r in rows if r[1] & store.SEVERAL})
         spoiled = self._spoiled(several, [collection_id], labels, allowed)
         plans: dict[int, object] = {}  # Plan by the bits that decide it; None: serve the body as stored
-        wants_body = cols == ("body",)
+        wants_body = cols[:1] == ("body",)
+        rule_of = allowed.rules
         out: list[tuple[object, ...]] = []
         for date_added, serving, object_id, body, *values in rows:
             if serving & _LOOK_CLOSER:
@@ -162,7 +182,8 @@ class Outbound:
                     body = _redacted(bytes(body), sanitiser, denied)
                     if body is None:
                         continue
-            out.append((date_added, body) if wants_body else (date_added, *values))
+            out.append((date_added, body, object_id, *values) if wants_body else (date_added, *values))
+            rules.append(rule_of.get(serving >> store.LABEL_SHIFT, "policy"))
         return out
 
     def _plan_for(self, bits: int, allowed: Allowed) -> Plan | None:
@@ -236,8 +257,9 @@ class Outbound:
         return _redacted(body, sanitiser, denied) is not None
 
     def objects(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
-        """(date_added, body) rows of the objects the caller may receive, serialised as served."""
-        return self._page(collection_id, q, after, limit, "body")
+        """(date_added, body, object id, version) rows of the objects the caller may receive, the body
+        serialised as served."""
+        return self._page(collection_id, q, after, limit, "body", "object_id", "version_text")
 
     def manifest(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
         """(date_added, id, version, spec_version) rows."""

@@ -117,7 +117,7 @@ def _served(
 ) -> bytes | None:
     q = TaxiiQuery(ids=(loc.object_id,), versions=Versions(latest=False, every=True))
     page = Outbound(conn, principal, clearance).objects(loc.collection_id, q, None, 1000)
-    for _, body in page.rows:
+    for _, body, *_ in page.rows:
         served = bytes(body)  # type: ignore[call-overload]
         if _version_of(served) == loc.version_text:
             return served
