@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from gesher import __version__
 from gesher.api.admin import admin_router
 from gesher.api.errors import install_error_handlers
+from gesher.api.ledger import ledger_router
 from gesher.api.taxii import taxii_router
 from gesher.exchange.node import Node
 from gesher.settings import Settings
@@ -24,6 +25,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.state.node = node
     install_error_handlers(app)
     app.include_router(taxii_router(node))
+    app.include_router(ledger_router(node))
     app.include_router(admin_router)
     return app
 
