@@ -14,6 +14,7 @@ from gesher.cli import (
     demo,
     export,
     ingest,
+    ledger,
     licensing,
     licensing_licences,
     licensing_misuse,
@@ -52,6 +53,7 @@ app.add_typer(partner.app, name="partner")
 app.add_typer(policy.app, name="policy")
 app.add_typer(release.app, name="release")
 app.add_typer(vetting.watchlist_app, name="watchlist")
+app.add_typer(ledger.app, name="ledger")
 app.add_typer(licensing.item_app, name="item")
 app.add_typer(licensing.project_app, name="project")
 app.add_typer(licensing_licences.app, name="licence")

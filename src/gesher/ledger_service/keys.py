@@ -91,3 +91,8 @@ def replace_signer(settings: Settings, name: str) -> tuple[Signer, Path]:
     new = generate_signer(name)
     _write_secret(folder / SIGNING_KEY, new.skey)
     return new, retired
+
+
+def restore_signer(settings: Settings, retired: Path) -> None:
+    """Undo `replace_signer` (the rotation could not be recorded): the retired key is current again."""
+    os.replace(retired, key_dir(settings) / SIGNING_KEY)

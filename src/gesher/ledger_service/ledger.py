@@ -15,16 +15,27 @@ from sqlalchemy.exc import DBAPIError
 
 from gesher.errors import NotFound, Unavailable
 from gesher.ledger import entries, merkle
-from gesher.ledger.checkpoint import Signer, Verifier, parse_vkey, sign_checkpoint
-from gesher.ledger.entries import Served
+from gesher.ledger.checkpoint import (
+    Signer,
+    Verifier,
+    checkpoint_text,
+    parse_vkey,
+    sign_checkpoint,
+    sign_note,
+)
+from gesher.ledger.entries import Kind, Served
 from gesher.ledger.errors import LedgerError
 from gesher.ledger.receipt import receipt_document
 from gesher.ledger_service import keys
-from gesher.ledger_service.log import append_encoded, micros, now
+from gesher.ledger_service.log import append_encoded, micros, now, record
 from gesher.settings import Settings
 from gesher.store import ledger as store
 from gesher.store.db import Database
 from gesher.store.ledger import StoredCheckpoint
+
+
+def _current(conn: Connection) -> set[str]:
+    return {vkey for vkey, _, retired in store.keys(conn) if retired is None}
 
 
 class TableLeaves:
@@ -64,14 +75,46 @@ class Ledger:
 
     # --- keys -----------------------------------------------------------------------------------------------
 
-    def signer(self) -> Signer:
-        if self._signer is None:
+    def signer(self, conn: Connection | None = None) -> Signer:
+        """The signing key. With `conn`, checked against the store's current key, so a worker that cached
+        a key rotated since (by another process) reads the key file again."""
+        if self._signer is None or (conn is not None and self._signer.verifier.vkey not in _current(conn)):
             self._signer = keys.load_signer(self.settings)
+            if conn is not None and self._signer.verifier.vkey not in _current(conn):
+                raise Unavailable(
+                    "the ledger key file is not the ledger's current key: copy the current one here"
+                )
         return self._signer
 
-    def forget_signer(self) -> None:
-        """Read the key file again at the next signature (after a rotation)."""
-        self._signer = None
+    def rotate_key(self, actor: str, reason: str) -> StoredCheckpoint:
+        """Replace the signing key (issue 6: "rotation is an entry"): the new public key is registered, the
+        rotation recorded, and the checkpoint covering it is signed by both keys, so whoever trusts the old
+        key learns the new one from a note the old key signed."""
+        old = self.signer()
+        new, retired = keys.replace_signer(self.settings, old.name)
+        try:
+            with self.db.write() as conn:
+                at = micros(now())
+                store.retire_keys(conn, at)
+                store.add_key(conn, new.verifier.vkey, at)
+                record(
+                    conn,
+                    Kind.KEY_ROTATION,
+                    actor,
+                    old_key=old.verifier.vkey,
+                    new_key=new.verifier.vkey,
+                    reason=reason,
+                )
+                head = store.head(conn, lock=True)
+                assert head is not None
+                note = sign_note(checkpoint_text(self.origin, head.size, head.root), [new, old])
+                signed = StoredCheckpoint(head.size, head.root, note.decode("utf-8"), at)
+                store.add_checkpoint(conn, signed)
+        except BaseException:
+            keys.restore_signer(self.settings, retired)
+            raise
+        self._signer = new
+        return signed
 
     def canary_key(self) -> bytes:
         return keys.load_canary_key(self.settings)
@@ -117,7 +160,7 @@ class Ledger:
             latest = store.latest_checkpoint(conn)
             if latest is not None and self._fresh(latest, head.size, covering):
                 return latest
-            signer = self.signer()
+            signer = self.signer(conn)
             note = sign_checkpoint(self.origin, head.size, head.root, signer.private_key, signer.name)
             signed = StoredCheckpoint(head.size, head.root, note.decode("utf-8"), micros(now()))
             store.add_checkpoint(conn, signed)
