@@ -28,7 +28,8 @@ Public API, module by module:
   `Condition`), `mandatory_conditions(tier, kind, config)`.
 - `recommend`: `recommend(RecommendationInputs) -> Recommendation(verdict, reasons)`, `Verdict` (approve,
   refer, presume-denial, deny), `Reason(code, text, verdict, rule)`, the fact types `CountryFacts`,
-  `PartyFacts`, `MarketingLicenceFacts`, `rule_explanations()`.
+  `PartyFacts`, `MarketingLicenceFacts`, `MisuseRecord` (a substantiated, actioned misuse report),
+  `rule_explanations()`.
 - `applications`: `Application`, `ApplicationState`, `Approval`; transitions `draft`, `submit`, `screen`
   (also re-screening), `confirm_classification`, `approve`, `deny`, `withdraw`; `is_open`.
 - `licences`: `Licence`, `LicenceState`, `MissedReport`; transitions `issue`, `suspend`, `reinstate`,

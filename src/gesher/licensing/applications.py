@@ -157,20 +157,21 @@ def submit(
 
 
 def screen(
-    app: Application, recommendation: Recommendation, actor: Actor, at: datetime
+    app: Application, recommendation: Recommendation, actor: Actor, at: datetime, why: str = ""
 ) -> tuple[Application, Event]:
     """Screening (the system or an officer) records the recommendation on an open application. A hard denial
     denies it at once. In SCREENING, a potential match parks it there; otherwise it moves on to
-    CLASSIFICATION. Later, a changed recommendation voids the approvals already given."""
+    CLASSIFICATION. Later, a changed recommendation voids the approvals already given. `why`: what set off
+    a screening again (a watchlist update), kept in the history's reason."""
     _require_screener(actor)
     _require_state(app, OPEN, "be screened")
     if recommendation.verdict == Verdict.DENY:
-        return _denied(app, recommendation, actor, at)
+        return _denied(app, recommendation, actor, at, why)
     state = app.state
     if app.state == ApplicationState.SCREENING and not recommendation.codes() & PARKING_CODES:
         state = ApplicationState.CLASSIFICATION
     changed = app.recommendation != recommendation
-    text = f"recommendation {recommendation.verdict.value}"
+    text = f"recommendation {recommendation.verdict.value}" + (f" ({why})" if why.strip() else "")
     if changed and app.approvals:
         text += "; the approvals given on the earlier recommendation are void"
     approvals = () if changed else app.approvals
@@ -323,7 +324,7 @@ def _require_approvable(app: Application, approvals: tuple[Approval, ...], neede
 
 
 def _denied(
-    app: Application, recommendation: Recommendation, actor: Actor, at: datetime
+    app: Application, recommendation: Recommendation, actor: Actor, at: datetime, why: str = ""
 ) -> tuple[Application, Event]:
     denials = "; ".join(r.text for r in recommendation.reasons if r.verdict == Verdict.DENY)
     return _moved(
@@ -331,7 +332,7 @@ def _denied(
         "deny",
         actor,
         at,
-        f"hard denial: {denials}",
+        f"hard denial: {denials}" + (f" ({why})" if why.strip() else ""),
         state=ApplicationState.DENIED,
         recommendation=recommendation,
         approvals=(),

@@ -96,6 +96,21 @@ class MarketingLicenceFacts:
 
 
 @dataclass(frozen=True)
+class MisuseRecord:
+    """A misuse report actioned on a substantiated finding, as later applications meet it: the day it was
+    substantiated, its allegation, and whom and where it involved: `parties` (the end user it names and the
+    end users of the export licences it names or denied), `countries` (its country, those licences'
+    destinations and any country it lowered) and `vendors` (the vendors of the licences it names)."""
+
+    report: str
+    substantiated_on: date
+    summary: str
+    parties: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    vendors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RecommendationInputs:
     kind: LicenceKind
     classification: Classification
@@ -107,6 +122,8 @@ class RecommendationInputs:
     marketing_licence: MarketingLicenceFacts | None = None
     declaration_signed: bool = False
     knows_unauthorised_use: bool = False  # the exporter knows or has reason to know (EAR catch-all)
+    vendor: str = ""  # the applicant's organisation (misuse reports involving it are a reason)
+    misuse_reports: tuple[MisuseRecord, ...] = ()  # every substantiated, actioned report (the rule matches)
     config: LicensingConfig = DEFAULT_CONFIG
 
     def __post_init__(self) -> None:
@@ -215,6 +232,17 @@ def misuse_history(i: RecommendationInputs) -> tuple[Reason, ...]:
     return tuple(reasons)
 
 
+def misuse_reports(i: RecommendationInputs) -> tuple[Reason, ...]:
+    """A misuse report actioned on a substantiated finding within the look-back period weighs on every later
+    application involving the same people or places: naming its end user or an intermediary presumes denial
+    (only a senior officer overrides it, in writing); a destination where it took place, or the same vendor
+    (its licences were misused), refers the application to an officer. The report and its allegation are
+    quoted. Older reports are recorded."""
+    since = years_before(i.today, i.config.misuse_lookback_years)
+    return tuple(_reported(record, code, who, verdict, since) for record in i.misuse_reports
+                 for code, who, verdict in _involvement(i, record))  # fmt: skip
+
+
 def country_risk_signals(i: RecommendationInputs) -> tuple[Reason, ...]:
     """A soft risk signal about a destination (weak rule of law or voice and accountability, Freedom House
     "Not Free", hosted spyware misuse) refers a DUAL_USE or OFFENSIVE application to an officer; for lower
@@ -295,6 +323,7 @@ RULES: Final[tuple[Rule, ...]] = (
     dual_use_destination,
     offensive_end_user,
     misuse_history,
+    misuse_reports,
     country_risk_signals,
     supervision,
     marketing_licence,
@@ -336,6 +365,37 @@ def _misuse(party: PartyFacts, day: date, since: date) -> Reason:
         )
     text = f"misuse by {party.name} substantiated on {day.isoformat()}: denial is presumed"
     return Reason("MISUSE_SUBSTANTIATED", text, Verdict.PRESUME_DENIAL)
+
+
+def _involvement(i: RecommendationInputs, m: MisuseRecord) -> list[tuple[str, str, Verdict]]:
+    """(code, who or where, verdict) for each way the report involves this application."""
+    found = [
+        ("MISUSE_REPORT_PARTY", f"{p.role} {p.name}", Verdict.PRESUME_DENIAL)
+        for p in _parties(i)
+        if any(_same(p.name, name) for name in m.parties)
+    ]
+    found += [
+        ("MISUSE_REPORT_COUNTRY", f"destination {c.label}", Verdict.REFER)
+        for c in i.countries
+        if any(_same(c.code, code) for code in m.countries)
+    ]
+    if any(_same(i.vendor, v) for v in m.vendors):
+        found.append(("MISUSE_REPORT_VENDOR", f"vendor {i.vendor}", Verdict.REFER))
+    return found
+
+
+def _reported(m: MisuseRecord, code: str, who: str, verdict: Verdict, since: date) -> Reason:
+    day = m.substantiated_on.isoformat()
+    if m.substantiated_on < since:
+        text = f"misuse report {m.report} (substantiated {day}, before {since}) involved {who}"
+        return _pass("MISUSE_REPORT_OLD", f"{text}: {m.summary}")
+    then = "denial is presumed" if verdict == Verdict.PRESUME_DENIAL else "an officer reviews it"
+    text = f"misuse report {m.report} (substantiated {day}) involved {who}: {m.summary}; {then}"
+    return Reason(code, text, verdict)
+
+
+def _same(a: str, b: str) -> bool:
+    return bool(a.strip()) and a.strip().casefold() == b.strip().casefold()
 
 
 def _deny(code: str, text: str) -> Reason:

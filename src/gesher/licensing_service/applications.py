@@ -30,6 +30,7 @@ from gesher.licensing.recommend import (
     RecommendationInputs,
     recommend,
 )
+from gesher.licensing_service import misuse_records
 from gesher.licensing_service.catalog import classification_of, require_item
 from gesher.licensing_service.common import check_version, created, new_id, now, require, saved
 from gesher.licensing_service.projects import project_of_item
@@ -110,6 +111,20 @@ def screen(node: Node, conn: Connection, actor: Actor, app: Application) -> Appl
 def rescreen(node: Node, conn: Connection, actor: Actor, application_id: str) -> Application:
     """An officer screens an open application again (a resolved match, a list update, a new country tier)."""
     return screen(node, conn, actor, require(conn, APPLICATION, application_id, actor))
+
+
+def rescreen_open(node: Node, conn: Connection, why: str) -> tuple[Application, ...]:
+    """Screen every open application again, as the system, against the lists and facts in force (a watchlist
+    update: a newly listed end user or intermediary denies or parks its application at once). Every name is
+    screened and the screening recorded; an application's history gains an entry only when its
+    recommendation changed (with `why`). Returns the applications that changed."""
+    changed = []
+    for app in store.find(conn, APPLICATION, state=[s.value for s in apps.OPEN]):
+        recommendation = recommendation_for(node, conn, SYSTEM_SCREENER, app, app.classification)
+        if recommendation != app.recommendation:
+            result = apps.screen(app, recommendation, SYSTEM_SCREENER, now(), why)
+            changed.append(saved(conn, APPLICATION, app, result))
+    return tuple(changed)
 
 
 def confirm_classification(
@@ -214,6 +229,8 @@ def recommendation_for(
         intermediaries=intermediaries,
         marketing_licence=_marketing_facts(conn, app, today),
         declaration_signed=app.declaration_signed,
+        vendor=app.vendor,
+        misuse_reports=misuse_records.substantiated(conn),
     )
     return recommend(inputs)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from gesher.errors import Conflict
+from gesher.errors import Conflict, InvalidRequest
 from gesher.licensing import misuse
 from gesher.licensing.applications import OPEN, Application
 from gesher.licensing.conditions import TargetClass
@@ -34,8 +34,10 @@ from gesher.licensing_service.common import created, micros, new_id, now, requir
 from gesher.partners import service as partners
 from gesher.partners import watchlists
 from gesher.partners.watchlists import Update
+from gesher.policy.entitlement import TrustTier
 from gesher.store import licensing as store
 from gesher.store.licensing import APPLICATION, LICENCE, MISUSE
+from gesher.vetting.countries import ExportTier
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -123,6 +125,26 @@ def report_of(conn: Connection, actor: Actor, report_id: str) -> MisuseReport:
     """A misuse report: officers' business only (a vendor reads none, not even about its own licences)."""
     require_officer(actor, "reading a misuse report")
     return require(conn, MISUSE, report_id, actor)
+
+
+def reports_of(conn: Connection, actor: Actor) -> list[MisuseReport]:
+    """Every misuse report, by id (officers only)."""
+    require_officer(actor, "reading misuse reports")
+    return store.find(conn, MISUSE)
+
+
+def lower_country(node: Node, conn: Connection, country: str, to: ExportTier | None) -> LowerCountryTier:
+    """The action lowering a country from the tier it has now (as recommendations see it) to `to`."""
+    current = app_service.country_facts(node, conn, country).export_tier
+    return LowerCountryTier(node.countries().get(country).alpha2, current, to)
+
+
+def lower_partner(conn: Connection, name: str, to: TrustTier) -> LowerPartnerTier:
+    """The action lowering a partner from the trust tier it holds now to `to`."""
+    held = partners.require_partner(conn, name).trust_tier
+    if held is None:
+        raise InvalidRequest(f"{name} has no trust tier to lower")
+    return LowerPartnerTier(name, TrustTier(held), TrustTier(to))
 
 
 def denied_parties(conn: Connection) -> list[str]:

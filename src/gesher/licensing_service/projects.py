@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from gesher.errors import Conflict
 from gesher.licensing import gates
 from gesher.licensing.gates import GateReview, Project, RequiredChange, Stage
-from gesher.licensing.history import Actor
+from gesher.licensing.history import Actor, Role
 from gesher.licensing_service.catalog import require_item
 from gesher.licensing_service.common import check_version, created, new_id, now, require, saved
 from gesher.store import licensing as store
@@ -29,6 +29,18 @@ def register_project(
         raise Conflict(f"{item} already has a supervised project")
     result = gates.register(new_id("P"), item, found.vendor, found.classification.tier, actor, now(), reason)
     return created(conn, PROJECT, result)
+
+
+def projects_of(conn: Connection, actor: Actor) -> list[Project]:
+    """Every project for an officer; a vendor's own for a vendor."""
+    if actor.role == Role.VENDOR:
+        return store.find(conn, PROJECT, vendor=actor.organisation)
+    return store.find(conn, PROJECT)
+
+
+def project_of(conn: Connection, actor: Actor, project_id: str) -> Project:
+    """One project, if the actor may see it (another vendor's is as absent as a missing one)."""
+    return require(conn, PROJECT, project_id, actor)
 
 
 def project_of_item(conn: Connection, item: str) -> Project | None:

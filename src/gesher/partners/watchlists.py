@@ -13,6 +13,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from gesher.errors import Conflict, InvalidRequest
+from gesher.licensing.applications import Application
+from gesher.licensing_service import applications as licensing
 from gesher.partners.vetting import Rescreen, rescreen_all
 from gesher.screening import Watchlist, WatchlistFileError, load_watchlists
 from gesher.stix.timestamps import now_micros
@@ -34,10 +36,12 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Update:
-    """A list update as an officer sees it: what was loaded, and what re-screening everyone changed."""
+    """A list update as an officer sees it: what was loaded, and what re-screening everyone changed
+    (partners, and the open licence applications whose recommendation changed)."""
 
     loaded: Loaded
     rescreen: Rescreen
+    applications: tuple[Application, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -54,7 +58,14 @@ class Update:
             "cut_off": list(self.rescreen.cut_off),
             "review": list(self.rescreen.review),
             "delisting_review": list(self.rescreen.delisted),
+            "applications_rescreened": [
+                {"id": a.id, "state": a.state.value, "recommendation": _verdict(a)} for a in self.applications
+            ],
         }
+
+
+def _verdict(app: Application) -> str | None:
+    return app.recommendation.verdict.value if app.recommendation else None
 
 
 def update(
@@ -69,9 +80,12 @@ def update(
     published: date | None = None,
 ) -> Update:
     """Load a list version and, in the same transaction, re-screen every partner against the lists in force
-    (a newly listed partner is cut off before anyone can call with its token again)."""
+    (a newly listed partner is cut off before anyone can call with its token again) and every open licence
+    application's end user and intermediaries (issue 5: a newly listed one denies or parks it at once)."""
     loaded = load(conn, actor, data, filename, reason, name, version, published)
-    return Update(loaded, rescreen_all(node, conn, actor, f"watchlist update: {reason}"))
+    partners = rescreen_all(node, conn, actor, f"watchlist update: {reason}")
+    why = f"watchlist update: {reason}"
+    return Update(loaded, partners, licensing.rescreen_open(node, conn, why))
 
 
 def load(
