@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,11 +25,13 @@ from gesher.api.auth import principal_from_header
 from gesher.api.body import read_limited_body
 from gesher.errors import Forbidden, NotFound, UnsupportedMediaType
 from gesher.exchange.node import Node
+from gesher.licensing_service import roles
 from gesher.partners import organisations, screening, service, vetting, watchlists
 from gesher.screening import normalise
 from gesher.stix.timestamps import format_micros
 from gesher.store import vetting as records
 from gesher.store import watchlists as watchlist_store
+from gesher.store.licensing_roles import RoleRow
 from gesher.store.organisations import Organisation
 from gesher.store.partners import PartnerRow
 from gesher.store.vetting import VettingEvent
@@ -90,6 +92,14 @@ class OrganisationBody(Body):
     legal_name: Name | None = None
     aliases: list[Name] | None = Field(None, max_length=100)
     government_share: float | None = Field(None, ge=0, le=1)
+
+
+class LicensingRoleBody(Body):
+    role: Literal["vendor", "officer", "senior-officer", "none"]
+    organisation: Annotated[str, _text(300), Printable] | None = Field(
+        None, description="the vendor's organisation (required for a vendor) or the officer's agency"
+    )
+    reason: Reason
 
 
 class OwnerBody(Body):
@@ -277,3 +287,34 @@ def add_owner(
         partner = _partner(conn, name)
         owner = organisations.set_owner(conn, actor, partner, body.name, body.country, body.share)
     return _json({"partner": name, "owner": _organisation(owner), "share": body.share}, 201)
+
+
+def _role(row: RoleRow | None) -> dict[str, object] | None:
+    if row is None:
+        return None
+    return {"role": row.role, "organisation": row.organisation, "set_at": format_micros(row.set_at),
+            "actor": row.actor, "reason": row.reason}  # fmt: skip
+
+
+@admin_router.get("/partners/{name}/licensing-role")
+def licensing_role(node: NodeDep, name: str) -> Response:
+    """The partner's role in export licensing (null: none, every licensing route answers it 403), and the
+    history of its roles."""
+    with node.db.read() as conn:
+        partner = _partner(conn, name)
+        held, history = roles.role_of(conn, partner), roles.history_of(conn, partner)
+    return _json({"partner": name, "role": _role(held), "history": [_role(r) for r in history]})
+
+
+@admin_router.put("/partners/{name}/licensing-role", openapi_extra=_documented(LicensingRoleBody))
+def set_licensing_role(
+    node: NodeDep,
+    actor: Actor,
+    name: str,
+    body: Annotated[LicensingRoleBody, Depends(_json_body(LicensingRoleBody))],
+) -> Response:
+    """Give the partner a role in export licensing (vendor of an organisation, officer, senior officer) or
+    withdraw it ("none"), with a reason; recorded in the audit log."""
+    with node.db.write() as conn:
+        held = roles.set_role(conn, actor, _partner(conn, name), body.role, body.organisation, body.reason)
+    return _json({"partner": name, "role": _role(held)})

@@ -8,6 +8,7 @@ from gesher import __version__
 from gesher.api.admin import admin_router
 from gesher.api.errors import install_error_handlers
 from gesher.api.ledger import ledger_router
+from gesher.api.licensing import licensing_router
 from gesher.api.taxii import taxii_router
 from gesher.exchange.node import Node
 from gesher.settings import Settings
@@ -27,6 +28,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(taxii_router(node))
     app.include_router(ledger_router(node))
     app.include_router(admin_router)
+    app.include_router(licensing_router)
     return app
 
 

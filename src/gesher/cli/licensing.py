@@ -22,12 +22,10 @@ from gesher.licensing.gates import GATED, Project, gate_passed, pending_gate
 from gesher.licensing.history import Actor, Role
 from gesher.licensing_service import catalog, projects
 from gesher.licensing_service.common import require
+from gesher.licensing_service.roles import NATIONAL_AUTHORITY
 from gesher.stix.timestamps import format_micros
 from gesher.store.licensing import PROJECT, StoredEvent, StoredItem
 from gesher.store.licensing_codec import decode, encode
-
-# The officers' own organisation when --org is not given (an officer of the vendor is never independent).
-NATIONAL_AUTHORITY = "national-export-authority"
 
 ACTOR_HELP = (
     "Who acts: the CLI is the operator's console. --as officer (default), senior-officer or vendor; "

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 from sqlalchemy import Connection
 
+from gesher.cli import licensing_reports
 from gesher.cli.context import out, print_json, state
 from gesher.cli.licensing import (
     ACTOR,
@@ -433,6 +434,9 @@ def sweep(
             )
     if missed:
         raise typer.Exit(3)
+
+
+app.command("overview")(licensing_reports.overview)
 
 
 def _day(value: str) -> date:

@@ -7,8 +7,11 @@ from rich.table import Table
 
 from gesher.cli.context import actor, out, print_json, state
 from gesher.errors import InvalidRequest
+from gesher.licensing_service import roles
 from gesher.partners import organisations, service, vetting
+from gesher.stix.timestamps import format_micros
 from gesher.store import partners as store
+from gesher.store.licensing_roles import RoleRow
 
 app = typer.Typer(help="Manage partners, their tokens and their grants.", no_args_is_help=True)
 
@@ -197,3 +200,42 @@ def owner(
     out.print(
         f"{name}: owned by {owner_name}" + (f" ({share:.0%})" if share is not None else ""), highlight=False
     )
+
+
+@app.command("licensing-role")
+def licensing_role(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    role: str | None = typer.Option(
+        None, help="vendor, officer, senior-officer, or none (withdraw). Without it: show the role."
+    ),
+    org: str | None = typer.Option(
+        None, "--org", help="The vendor's organisation (required for a vendor) or the officer's agency."
+    ),
+    reason: str | None = typer.Option(None, help="Why (recorded in the audit log; required with --role)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Give a partner account a role in export licensing over REST (default deny: without one, every
+    licensing route answers 403), change or withdraw it; or show it and its history."""
+    with state(ctx).node().db.write() as conn:
+        partner = service.require_partner(conn, name)
+        if role is not None:
+            if not (reason or "").strip():
+                raise InvalidRequest("--reason is required with --role")
+            roles.set_role(conn, actor(), partner, role, org, reason or "")
+        held, history = roles.role_of(conn, partner), roles.history_of(conn, partner)
+    if as_json:
+        print_json({"partner": name, "role": _role_json(held), "history": [_role_json(r) for r in history]})
+        return
+    summary = f"{held.role} of {held.organisation}" if held else "no licensing role"
+    out.print(f"{name}: {summary}", highlight=False, markup=False)
+    for r in history:
+        line = f"  {format_micros(r.set_at)} {r.role} {r.organisation} by {r.actor}: {r.reason}"
+        out.print(line, highlight=False, markup=False)
+
+
+def _role_json(row: RoleRow | None) -> dict[str, object] | None:
+    if row is None:
+        return None
+    return {"role": row.role, "organisation": row.organisation, "set_at": format_micros(row.set_at),
+            "actor": row.actor, "reason": row.reason}  # fmt: skip
