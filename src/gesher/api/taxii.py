@@ -219,7 +219,12 @@ def taxii_router(node: Node) -> APIRouter:
         with caller(request, write=True) as (conn, principal):
             can_read = _writable_access(conn, principal, collection_id)
             result = add_objects(
-                conn, collection_id, prepared, principal.partner_id, reveal_existing=can_read
+                conn,
+                collection_id,
+                prepared,
+                principal.partner_id,
+                reveal_existing=can_read,
+                source=f"partner:{principal.name}",
             )
             status = StatusRow(
                 id=str(uuid.uuid4()),

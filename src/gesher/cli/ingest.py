@@ -74,6 +74,7 @@ def _ingest_file(node: Node, path: Path, collection: str, progress: Progress) ->
             _tracked(iter_bundle_objects(fp), raw, progress, task),
             None,
             keep_successes=False,
+            source=actor(),
         )
         audit.record(
             conn,

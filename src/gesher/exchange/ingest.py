@@ -5,6 +5,7 @@ interrupt rolls the whole call back, so nothing is ever half-written."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -15,6 +16,8 @@ from sqlalchemy import Connection
 from gesher.errors import InvalidStix, NotFound
 from gesher.exchange.labelling import Labeller, label_error
 from gesher.exchange.versioning import Flags, Version, flag_changes
+from gesher.ledger.entries import Kind
+from gesher.ledger_service import log as ledger
 from gesher.stix.markings import UnknownMarking
 from gesher.stix.timestamps import format_micros, now_micros, version_key
 from gesher.stix.validate import object_error
@@ -44,6 +47,8 @@ class IngestResult:
 class _Report:
     keep_successes: bool
     reveal_existing: bool
+    collection_id: str = ""
+    source: str = "system"
 
 
 @dataclass
@@ -134,6 +139,7 @@ def add_objects(
     added_by: int | None,
     keep_successes: bool = True,
     reveal_existing: bool = True,
+    source: str = "system",
 ) -> IngestResult:
     """Add objects to a collection. With `reveal_existing=False` (a caller that may not read the collection)
     the outcome never depends on what is already stored: a conflicting copy of a stored version is refused
@@ -144,7 +150,7 @@ def add_objects(
     collection, last = locked
     result = IngestResult()
     clock = _Clock(last)
-    report = _Report(keep_successes, reveal_existing)
+    report = _Report(keep_successes, reveal_existing, collection_id, source)
     labeller = Labeller(conn)
     deferred: list[Checked] = []
     for batch in _batches(_checked(raw_objects)):
@@ -206,6 +212,16 @@ def _add_batch(
     old = _old(stored)
     store.set_flags(conn, collection, [(d, flags) for d, flags in changes.items() if d in old])
     result.stored_count += len(fresh)
+    if fresh:  # one ledger entry per batch: [id, version, SHA-256 of the stored bytes] of each new version
+        stored = [[c.object_id, str(c.version_text), hashlib.sha256(c.body).hexdigest()] for c in fresh]
+        ledger.record(
+            conn,
+            Kind.INGEST,
+            report.source,
+            collection=report.collection_id,
+            source=report.source,
+            objects=stored,
+        )
     return deferred
 
 

@@ -3,6 +3,7 @@ preview decisions exactly as enforcement makes them (the same Clearance and Outb
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import orjson
@@ -11,6 +12,8 @@ from sqlalchemy import Connection
 from gesher.errors import InvalidRequest, NotFound
 from gesher.exchange.clearance import Clearance, held_until_release
 from gesher.exchange.outbound import Outbound
+from gesher.ledger.entries import Kind
+from gesher.ledger_service import log as ledger
 from gesher.partners.service import principal_of, require_partner
 from gesher.policy.decide import Decision
 from gesher.policy.policy_file import parse_policy
@@ -31,6 +34,8 @@ def load(conn: Connection, actor: str, text: str, source: str, reason: str) -> t
         raise InvalidRequest("a reason is required to change the sharing policy")
     policy = parse_policy(text, source)
     policy_id = store.add(conn, policy.version, policy.digest, text, now_micros(), actor, reason)
+    sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    ledger.record(conn, Kind.POLICY, actor, policy_version=policy_id, sha256=sha256, reason=reason)
     audit.record(
         conn,
         actor,

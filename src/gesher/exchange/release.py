@@ -9,6 +9,8 @@ from sqlalchemy import Connection
 
 from gesher.errors import Conflict, InvalidRequest, NotFound
 from gesher.exchange.versioning import repair_flags
+from gesher.ledger.entries import Kind
+from gesher.ledger_service import log as ledger
 from gesher.stix.timestamps import now_micros, version_key
 from gesher.store import audit
 from gesher.store import objects as object_store
@@ -99,6 +101,15 @@ def _record(
             )
             repair_flags(conn, loc.collection_key, [loc.object_id])
         audit.record(conn, actor, f"release.{action}", loc.object_id, version=loc.version_text, reason=why)
+        ledger.record(
+            conn,
+            Kind.RELEASE,
+            actor,
+            object_id=loc.object_id,
+            version=loc.version_text,
+            decision=action,
+            reason=why,
+        )
     return targets
 
 

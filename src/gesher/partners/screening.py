@@ -12,6 +12,8 @@ import orjson
 from sqlalchemy import Connection
 
 from gesher.errors import Conflict
+from gesher.ledger.entries import Kind, make
+from gesher.ledger_service import log as ledger
 from gesher.screening import Screener, ScreeningResult, Thresholds, load_watchlists
 from gesher.screening.watchlist import Watchlist
 from gesher.stix.timestamps import now_micros
@@ -96,7 +98,8 @@ def screen_query(
 
 
 def record(conn: Connection, actor: str, screenings: Iterable[NamesScreening]) -> None:
-    """Every result, with the list versions used (append-only)."""
+    """Every result, with the list versions used (append-only), each also a ledger entry."""
+    screenings = list(screenings)
     at = now_micros()
     rows: list[dict[str, object]] = [
         {
@@ -113,3 +116,24 @@ def record(conn: Connection, actor: str, screenings: Iterable[NamesScreening]) -
         for r in s.results
     ]
     records.add_screenings(conn, rows)
+    moment = ledger.now()
+    ledger.append(
+        conn,
+        *(
+            make(
+                Kind.SCREENING,
+                moment,
+                actor,
+                subject=s.subject,
+                result=r.outcome,
+                list_version=_lists(r.list_versions),
+            )
+            for s in screenings
+            for r in s.results
+        ),
+    )
+
+
+def _lists(versions: dict[str, str]) -> str:
+    """The list versions a result was screened against, as the ledger records them."""
+    return ", ".join(f"{name} {version}" for name, version in sorted(versions.items())) or "no lists"

@@ -8,6 +8,8 @@ import re
 from sqlalchemy import Connection
 
 from gesher.errors import Conflict, InvalidRequest, NotFound
+from gesher.ledger.entries import Kind
+from gesher.ledger_service import log as ledger
 from gesher.partners.tokens import display_prefix, new_token, token_hash
 from gesher.policy.countries import ISO_3166
 from gesher.policy.entitlement import Entitlement, TrustTier
@@ -149,6 +151,11 @@ def set_standing(
             raise InvalidRequest(f"sector {sector[:64]!r} must be a lower-case word (a-z, 0-9, '-')")
     halted = partner.suspended if suspended is None else suspended
     store.set_standing(conn, partner.id, tier, chosen, halted)
+    old, new = _standing(partner.trust_tier, partner.suspended), _standing(tier, halted)
+    if old != new:
+        ledger.record(
+            conn, Kind.TIER, actor, subject=f"partner:{partner.name}", old=old, new=new, reason=reason
+        )
     audit.record(
         conn,
         actor,
@@ -160,6 +167,12 @@ def set_standing(
         reason=reason,
     )
     return require_partner(conn, partner.name)
+
+
+def _standing(tier: int | None, suspended: bool) -> str:
+    """A partner's standing in words, as the ledger records it, e.g. "tier 2" or "tier 1, suspended"."""
+    words = f"tier {tier}" if tier is not None else "not vetted"
+    return f"{words}, suspended" if suspended else words
 
 
 def authenticate(conn: Connection, token: str, claimed_name: str | None = None) -> Principal | None:
