@@ -47,6 +47,8 @@ def one_of_each() -> list[Entry]:
              client_size=1000, server_size=50000),
         make("key_rotation", AT, "alice", old_key=None, new_key="gesher.example+01020304+AQ==",
              reason="yearly"),
+        make("canary", AT, "cli:alice", recipient="cert-nl", scope="c", period="2026-11",
+             tags=["a1b2c3d4", "e5f60718"], objects=["indicator--1", "indicator--2"]),
     ]  # fmt: skip
 
 
@@ -136,6 +138,27 @@ def test_served_refuses_other_kinds() -> None:
 def test_malformed_entries_are_refused_with_the_reason(data: bytes, message: str) -> None:
     with pytest.raises(LedgerError, match=message):
         decode(data)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"recipient": ""}, "'recipient' must be a non-empty string"),
+        ({"tags": "a1b2c3d4"}, "'tags' must be a list of non-empty strings"),
+        ({"objects": ["indicator--1", ""]}, "'objects' must be a list of non-empty strings"),
+        ({"partner": "cert-nl"}, "unknown fields"),
+    ],
+)
+def test_a_canary_entry_names_its_recipient_scope_period_tags_and_objects(
+    fields: dict[str, object], message: str
+) -> None:
+    good = {"recipient": "cert-nl", "scope": "c", "period": "2026-11", "tags": ["a1"], "objects": ["x"]}
+    assert make(Kind.CANARY, AT, "cli:alice", **good).fields == good
+    with pytest.raises(LedgerError, match=message):
+        make(Kind.CANARY, AT, "cli:alice", **(good | fields))
+    without = {k: v for k, v in good.items() if k != "period"}
+    with pytest.raises(LedgerError, match="needs the field 'period'"):
+        make(Kind.CANARY, AT, "cli:alice", **without)
 
 
 def test_bad_disclosure_objects_are_refused() -> None:

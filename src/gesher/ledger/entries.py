@@ -8,7 +8,9 @@ integers (|n| < 2^53, RFC 8785 3.2.2.3), lists, objects and null occur: no float
 ambiguity.
 
 Kinds (issue 6, "What is logged"): `disclosure`, `ingest`, `policy`, `tier`, `release`, `licence`,
-`screening`, `alert`, `psi_query` (sizes only, never the elements) and `key_rotation`.
+`screening`, `alert`, `psi_query` (sizes only, never the elements), `key_rotation` and `canary` (leak
+tracing: the canaries issued to one recipient for one scope and period, as tag prefixes and the ids of the
+objects carrying them, `objects[i]` carrying `tags[i]`; reference privacy_warning.md 2.2).
 
 A disclosure records a whole response as ONE entry: `objects` is a list of
 `[object id, version, sha256 hex of the exact bytes served, index into rules]`, in the order served, and
@@ -53,6 +55,7 @@ class Kind(StrEnum):
     ALERT = "alert"
     PSI_QUERY = "psi_query"
     KEY_ROTATION = "key_rotation"
+    CANARY = "canary"
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ SCHEMAS: dict[Kind, dict[str, Check]] = {
     Kind.ALERT: {"alert": _text, "level": _text, "organisations": _count},
     Kind.PSI_QUERY: {"partner": _text, "mode": _text, "client_size": _count, "server_size": _count},
     Kind.KEY_ROTATION: {"old_key": _optional_text, "new_key": _text, "reason": _text},
+    Kind.CANARY: {"recipient": _text, "scope": _text, "period": _text, "tags": _texts, "objects": _texts},
 }
 OPTIONAL: dict[Kind, frozenset[str]] = {Kind.DISCLOSURE: frozenset({"canaries"})}
 
