@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/gesher/stix src/gesher/taxii src/gesher/policy src/gesher/screening src/gesher/vetting src/gesher/licensing src/gesher/ledger src/gesher/errors.py src/gesher/settings.py
+	$(BIN)/mypy src/gesher/stix src/gesher/taxii src/gesher/policy src/gesher/screening src/gesher/vetting src/gesher/licensing src/gesher/ledger src/gesher/warning src/gesher/errors.py src/gesher/settings.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -8,7 +8,7 @@ from pathlib import Path
 import gesher
 
 SRC = Path(gesher.__file__).parent
-PURE = ("stix", "policy", "taxii", "screening", "vetting", "licensing", "ledger")
+PURE = ("stix", "policy", "taxii", "screening", "vetting", "licensing", "ledger", "warning")
 FORBIDDEN_IN_PURE = (
     "fastapi",
     "starlette",
