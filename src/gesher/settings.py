@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gesher.ledger.canary import ZONE_PATTERN
 
 
 class Settings(BaseSettings):
@@ -75,6 +77,21 @@ class Settings(BaseSettings):
         description="A new signed checkpoint is made when the latest is older than this (or does not cover "
         "the entry a receipt is asked for).",
     )
+
+    canary_zone: str = Field(
+        "cdn-metrics.example.net",
+        description="DNS zone under which leak-tracing canary domains are issued (`gesher leak issue`): a "
+        "zone this operator controls and whose authoritative DNS logs every query, so a lookup of a canary "
+        "is a detection. The default, under the reserved example.net, is a placeholder: replace it before "
+        "issuing canaries for real. Tracing does not depend on it (a canary matches on its first label).",
+    )
+
+    @field_validator("canary_zone")
+    @classmethod
+    def _check_canary_zone(cls, zone: str) -> str:
+        if not ZONE_PATTERN.fullmatch(zone):
+            raise ValueError(f"{zone!r} is not a lowercase DNS zone (e.g. cdn-metrics.example.net)")
+        return zone
 
     def resolved_database_url(self) -> str:
         if self.database_url:

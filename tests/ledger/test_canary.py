@@ -12,6 +12,7 @@ from gesher.ledger.canary import (
     CanaryKind,
     canaries,
     extract_values,
+    scan_text,
     trace,
 )
 from gesher.ledger.errors import LedgerError
@@ -103,3 +104,17 @@ def test_bad_keys_and_zones_are_refused() -> None:
     for zone in ("Not A Zone", "-bad.example", "example"):
         with pytest.raises(LedgerError, match="zone"):
             canaries(KEY, "p", "s", "t", zone=zone)
+
+
+def test_canaries_are_found_in_free_text_too() -> None:
+    domain, file_hash = canaries(KEY, "partner-12", "r", "2026-11", zone=ZONE)
+    defanged = domain.value.replace(".", "[.]")
+    text = (
+        f"From a paste site:\nhxxps://{defanged}/login?x=1, seen 2026-11-30.\n"
+        f"sha256,{file_hash.value.upper()}\n<td>{'b' * 65}</td> www.example.com"
+    )
+    found = scan_text(text)
+    assert domain.value in found and file_hash.value in found
+    assert "b" * 64 not in found  # a longer hex run is not a SHA-256
+    (attribution,) = trace(found, RECIPIENTS, KEY, "r", PERIODS)
+    assert attribution.recipient == "partner-12" and len(attribution.matched) == 2

@@ -15,6 +15,6 @@ Modules, one concept each:
 - `receipt`: `verify_receipt`, `verify_consistency`, `Receipt`, `receipt_document`,
   `verify_receipt_document`.
 - `canary`: leak tracing: `canaries`, `canary_tag`, `Canary`, `CanaryKind`, `trace`, `Attribution`,
-  `extract_values`, `normalise`.
+  `extract_values`, `scan_text`, `normalise`.
 - `errors`: `LedgerError(reason, message, index=None)`, a `GesherError`; `reason` is a stable code.
 """

@@ -35,6 +35,9 @@ DOMAIN_LABEL_LENGTH = 16  # base32 characters: 80 bits
 TAG_PREFIX_LENGTH = 8  # hex characters recorded in the ledger's disclosure entries
 ZONE_PATTERN = re.compile(r"(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+# Canary-shaped values inside any text: a domain whose first label is 16 base32 characters, a SHA-256 in hex.
+DOMAIN_IN_TEXT = re.compile(r"(?<![a-z0-9-])[a-z2-7]{16}(?:\.[a-z0-9-]{1,63})+")
+SHA256_IN_TEXT = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
 class CanaryKind(StrEnum):
@@ -192,3 +195,11 @@ def extract_values(document: Any) -> set[str]:
             found.add(normalise(item))
             found.update(normalise(q) for q in QUOTED.findall(item))
     return found
+
+
+def scan_text(text: str) -> set[str]:
+    """Canary-shaped values anywhere in free text (a paste, a CSV, an e-mail, a URL, HTML), refanged and
+    lowercased first (see `normalise`): every domain whose first label could be a canary's, and every
+    64-digit hex run. A leak need not be STIX to be traced."""
+    flat = normalise(text)
+    return set(DOMAIN_IN_TEXT.findall(flat)) | set(SHA256_IN_TEXT.findall(flat))
