@@ -51,14 +51,18 @@ class Node:
     def init(cls, settings: Settings) -> Node:
         """Create or upgrade the store and its cursor key (idempotent)."""
         db = Database(settings.resolved_database_url())
-        upgrade(db)
-        with db.write() as conn:
-            meta.set_if_absent(conn, _CURSOR_KEY, secrets.token_hex(32))
-            identity = meta.set_if_absent(conn, _IDENTITY, f"identity--{uuid.uuid4()}")
-            ledger_log.ensure(conn)
-            _ensure_ledger_key(conn, settings, settings.ledger_origin or f"gesher/{identity}")
-            ensure_definitions(conn)
-        return cls.open(settings, db)
+        try:
+            upgrade(db)
+            with db.write() as conn:
+                meta.set_if_absent(conn, _CURSOR_KEY, secrets.token_hex(32))
+                identity = meta.set_if_absent(conn, _IDENTITY, f"identity--{uuid.uuid4()}")
+                ledger_log.ensure(conn)
+                _ensure_ledger_key(conn, settings, settings.ledger_origin or f"gesher/{identity}")
+                ensure_definitions(conn)
+            return cls.open(settings, db)
+        except BaseException:
+            db.dispose()
+            raise
 
     @classmethod
     def open(cls, settings: Settings, db: Database | None = None) -> Node:
