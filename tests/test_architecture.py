@@ -33,6 +33,8 @@ OBJECT_READERS = {
     "exchange/versioning.py",
     "exchange/release.py",
     "exchange/policies.py",
+    # Impact reports read each disclosed version's label and date_added (never a body) for oversight.
+    "ledger_service/reports.py",
 }
 
 

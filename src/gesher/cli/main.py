@@ -21,6 +21,7 @@ from gesher.cli import (
     partner,
     policy,
     release,
+    report,
     serve,
     vetting,
 )
@@ -54,6 +55,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(release.app, name="release")
 app.add_typer(vetting.watchlist_app, name="watchlist")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(report.app, name="report")
 app.add_typer(licensing.item_app, name="item")
 app.add_typer(licensing.project_app, name="project")
 app.add_typer(licensing_licences.app, name="licence")
