@@ -14,6 +14,7 @@ from gesher.cli import (
     demo,
     export,
     ingest,
+    leak,
     ledger,
     licensing,
     licensing_licences,
@@ -55,6 +56,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(release.app, name="release")
 app.add_typer(vetting.watchlist_app, name="watchlist")
 app.add_typer(ledger.app, name="ledger")
+app.add_typer(leak.app, name="leak")
 app.add_typer(report.app, name="report")
 app.add_typer(licensing.item_app, name="item")
 app.add_typer(licensing.project_app, name="project")
