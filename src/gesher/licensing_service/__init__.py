@@ -10,5 +10,8 @@ Role checks the core does not make are made here: a vendor sees and acts on its 
 projects, applications and licences only (another vendor's are absent: NotFound, like a missing id).
 
 Modules: `catalog` (items), `projects` (development supervision), `applications` (applications with automatic
-screening, decisions, the licence issued on approval), `licences` (suspend, reinstate, revoke), `misuse`
-(reports and the cascade), `history` (what an actor may read)."""
+screening, decisions, the licence issued on approval, re-screening on a watchlist update), `licences`
+(suspend, reinstate, revoke), `reporting` (periodic reports, the sweep), `misuse` (reports and the cascade),
+`misuse_records` (substantiated reports as facts for later recommendations), `history` (what an actor may
+read), `notes` (officer-only or shared notes), `visibility` (what a vendor reads of its own records),
+`overview` (reports per item, vendor, country), `roles` (which partner accounts act over REST, as whom)."""

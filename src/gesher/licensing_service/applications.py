@@ -25,6 +25,7 @@ from gesher.licensing.misuse import COUNTRY_TIER_ORDER
 from gesher.licensing.recommend import (
     CountryFacts,
     MarketingLicenceFacts,
+    MisuseRecord,
     PartyFacts,
     Recommendation,
     RecommendationInputs,
@@ -119,8 +120,9 @@ def rescreen_open(node: Node, conn: Connection, why: str) -> tuple[Application, 
     screened and the screening recorded; an application's history gains an entry only when its
     recommendation changed (with `why`). Returns the applications that changed."""
     changed = []
+    misuse = misuse_records.substantiated(conn)
     for app in store.find(conn, APPLICATION, state=[s.value for s in apps.OPEN]):
-        recommendation = recommendation_for(node, conn, SYSTEM_SCREENER, app, app.classification)
+        recommendation = recommendation_for(node, conn, SYSTEM_SCREENER, app, app.classification, misuse)
         if recommendation != app.recommendation:
             result = apps.screen(app, recommendation, SYSTEM_SCREENER, now(), why)
             changed.append(saved(conn, APPLICATION, app, result))
@@ -214,8 +216,10 @@ def recommendation_for(
     actor: Actor,
     app: Application,
     classification: Classification | None,
+    misuse: tuple[MisuseRecord, ...] | None = None,
 ) -> Recommendation:
-    """Gather the facts now (screening every party, with the screenings recorded) and recommend."""
+    """Gather the facts now (screening every party, with the screenings recorded) and recommend. `misuse`:
+    the substantiated misuse reports, when the caller read them once for many applications."""
     classification = classification or classification_of(conn, app.item)
     today = now().date()
     end_user, intermediaries = _parties(node, conn, actor, app)
@@ -230,7 +234,7 @@ def recommendation_for(
         marketing_licence=_marketing_facts(conn, app, today),
         declaration_signed=app.declaration_signed,
         vendor=app.vendor,
-        misuse_reports=misuse_records.substantiated(conn),
+        misuse_reports=misuse_records.substantiated(conn) if misuse is None else misuse,
     )
     return recommend(inputs)
 
