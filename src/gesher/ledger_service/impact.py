@@ -343,6 +343,9 @@ class Tally:
             self.collection.append(d.collection)
             self.released_at.append(d.at)
             self.released_policy.append(d.policy)
+        elif d.at < self.released_at[kid]:  # entries are in index order; times nearly always agree
+            self.released_at[kid] = d.at
+            self.released_policy[kid] = d.policy
         return kid
 
     def needed(self) -> set[int]:
