@@ -15,9 +15,18 @@ import typer
 
 from gesher.cli.context import actor, err, fail, out, print_json, state
 from gesher.errors import GesherError
+from gesher.exchange.outbound import ADMINISTRATOR
 from gesher.ledger.entries import format_at
 from gesher.ledger_service import canaries
-from gesher.ledger_service.canaries import Disclosure, Finding, Issuance, Trace, UnreadableLeak
+from gesher.ledger_service.canaries import (
+    ID_MATCH,
+    Disclosure,
+    Finding,
+    Issuance,
+    Match,
+    Trace,
+    UnreadableLeak,
+)
 
 app = typer.Typer(
     help="Leak tracing: issue per-recipient canaries, trace a leaked file to its recipient(s).",
@@ -142,9 +151,18 @@ def _print_trace(result: Trace, file: Path) -> None:
 def _print_finding(finding: Finding, collections: dict[str, str]) -> None:
     typer.echo("")
     typer.echo(f"{finding.recipient}: {finding.canaries} canaries, {finding.confidence:.0%} of those found")
+    by_tag: dict[str, list[Match]] = {}
     for m in finding.matches:
-        where = f"collection {collections.get(m.scope, m.scope)}, period {m.period}"
-        typer.echo(f"  {m.kind:<9} {m.value}  ({where}; object {m.object_id})")
+        by_tag.setdefault(m.tag, []).append(m)
+    for found in by_tag.values():
+        values = [m for m in found if m.kind != ID_MATCH] or found
+        first = values[0]
+        how = "its value" if first.kind != ID_MATCH else "its object id only (the value was removed)"
+        if first.kind != ID_MATCH and len(values) < len(found):
+            how = "its value and its object id"
+        where = f"collection {collections.get(first.scope, first.scope)}, period {first.period}"
+        typer.echo(f"  {first.kind:<9} {first.value}")
+        typer.echo(f"            found: {how}; {where}; object {first.object_id}")
     for i in finding.issuances:
         typer.echo(f"  issued:  ledger entry {i.index}, {format_at(i.at)}, by {i.actor}")
     for d in finding.disclosures:
@@ -155,8 +173,9 @@ def _print_finding(finding: Finding, collections: dict[str, str]) -> None:
 
 def _disclosure_line(d: Disclosure) -> str:
     identical = f", {len(d.identical)} byte-identical to the leak" if d.identical else ""
+    admin = " (an administrator's read)" if ADMINISTRATOR in d.rules else ""
     return (
-        f"ledger entry {d.index}, {format_at(d.at)}, {d.endpoint} "
+        f"ledger entry {d.index}, {format_at(d.at)}, {d.endpoint}{admin} "
         f"({len(d.objects)} canary object(s){identical})"
     )
 
@@ -169,6 +188,7 @@ def _disclosure_json(d: Disclosure) -> dict[str, object]:
         "endpoint": d.endpoint,
         "objects": [{"id": o, "sha256": h} for o, h in d.objects],
         "identical_to_leak": list(d.identical),
+        "rules": list(d.rules),
     }
 
 

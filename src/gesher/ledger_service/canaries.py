@@ -51,6 +51,7 @@ from gesher.store import partners as partner_store
 from gesher.store.collections import Collection
 
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+ID_MATCH = "object id"  # a canary found by the id of the object that carried it
 CANARY_TIER = "defensive"  # an indicator's usual tier; below the release gate (decide.needs_release)
 _NAMESPACE = uuid.UUID("0b7c6f1e-2a57-4c55-9d7e-5f3a8e1c4b90")  # gesher canary object ids (uuid5)
 _STIX_TIME = "%Y-%m-%dT%H:%M:%S"
@@ -409,6 +410,7 @@ class Disclosure:
     endpoint: str
     objects: tuple[tuple[str, str], ...]
     identical: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()  # what allowed them ("administrator": an administrator's read)
 
 
 @dataclass(frozen=True)
@@ -514,7 +516,7 @@ def _matches(leak: Leak, issued: Sequence[IssuanceEntry], key: bytes) -> dict[st
     for i in issued:
         for tag, object_id in zip(i.tags, i.objects, strict=False):
             if object_id in leak.values:
-                match = Match("object id", object_id, i.scope, i.period, tag, object_id, i.index)
+                match = Match(ID_MATCH, object_id, i.scope, i.period, tag, object_id, i.index)
                 found.setdefault(i.recipient, {})[(match.kind, object_id)] = match
     return {recipient: list(ms.values()) for recipient, ms in found.items()}
 
@@ -544,10 +546,13 @@ def _disclosures(
         endpoint = entry.fields["endpoint"]
         if any(part in endpoint for part in _NOT_BODIES):
             continue
-        objects = tuple((s.object_id, s.sha256) for s in served(entry) if s.object_id in object_ids)
-        if objects:
+        canaries = [s for s in served(entry) if s.object_id in object_ids]
+        if canaries:
+            objects = tuple((s.object_id, s.sha256) for s in canaries)
             identical = tuple(o for o, digest in objects if digest in hashes)
-            found.append(Disclosure(index, entry.at, entry.fields["partner"], endpoint, objects, identical))
+            rules = tuple(sorted({s.rule for s in canaries}))
+            partner = entry.fields["partner"]
+            found.append(Disclosure(index, entry.at, partner, endpoint, objects, identical, rules))
     return found
 
 
