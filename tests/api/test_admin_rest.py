@@ -236,6 +236,7 @@ def test_loading_a_list_answers_like_the_cli(admin: Admin) -> None:
         "cut_off": [],
         "review": [],
         "delisting_review": [],
+        "applications_rescreened": [],  # open licence applications whose recommendation changed
     }
     shipped = admin.loaded(SHIPPED_BYTES, "ignored", filename="spyware_watchlist.json")
     assert {w["name"] for w in shipped["loaded"]} == {"spyware-fixture", "us-dos-spyware-visa-212a3c"}  # type: ignore[union-attr]
