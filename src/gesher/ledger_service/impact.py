@@ -6,7 +6,8 @@ What is counted:
 - A *disclosure* is one object version served to one partner: one element of a disclosure entry's
   `objects`. A *response* is one ledger entry (one TAXII response). *Distinct* counts each
   (partner, object id, version) once in the period, on the day that partner first received that version in
-  the period, so daily distinct figures add up to the period's.
+  the period (first in ledger order, which is time order as the server appends), so daily distinct figures
+  add up to the period's.
 - An object's *sensitivity tier* and *TLP* are those of its access label (the store, by the id and version
   the entry names), with the defaults of the policy the disclosure was decided under where the label has
   none, exactly as the policy read it. A version no longer stored is `unknown`.

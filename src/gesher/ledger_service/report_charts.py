@@ -103,7 +103,8 @@ def exposure_chart(rows: Sequence[ExposureRow]) -> str:
     ax.set_xlabel("distinct (partner, object version) disclosures")
     ax.set_ylabel("recipient country")
     ax.set_title("Sensitive and restricted material disclosed, by recipient country")
-    ax.legend(fontsize=7, loc="lower right")
+    handles, names = ax.get_legend_handles_labels()  # listed top to bottom, as the bars are drawn
+    ax.legend(handles[::-1], names[::-1], fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _svg(figure, "exposure")
 
 
@@ -126,20 +127,30 @@ def reciprocity_chart(rows: Sequence[ReciprocityRow]) -> str:
 def latency_chart(rows: Sequence[LatencyRow]) -> str:
     """Bars per sensitivity tier: median and 90th percentile of the time from ingest to first release."""
     shown = [r for r in rows if r.known]
-    hours = {
-        "median": [round((r.median_seconds or 0) / 3600, 1) for r in shown],
-        "90th percentile": [round((r.p90_seconds or 0) / 3600, 1) for r in shown],
+    unit, size = _unit(max((r.p90_seconds or 0) for r in shown) if shown else 0)
+    spans = {
+        "median": [round((r.median_seconds or 0) / size, 1) for r in shown],
+        "90th percentile": [round((r.p90_seconds or 0) / size, 1) for r in shown],
     }
     figure = _figure(6.5, 3.2)
     ax = figure.subplots()
     width = 0.38
-    for i, (name, values) in enumerate(hours.items()):
+    for i, (name, values) in enumerate(spans.items()):
         at = [x + (i - 0.5) * width for x in range(len(shown))]
         bars = ax.bar(at, values, width, label=name, color=PALETTE[i])
         ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=7)
     ax.set_xticks(range(len(shown)), [f"{r.tier}\n({r.known} versions)" for r in shown])
     ax.set_xlabel("sensitivity tier of the object at its first release")
-    ax.set_ylabel("hours from ingest to first release")
+    ax.set_ylabel(f"{unit} from ingest to first release")
     ax.set_title("Time from ingest to first release")
     ax.legend(fontsize=7)
     return _svg(figure, "latency")
+
+
+def _unit(longest: float) -> tuple[str, float]:
+    """The unit that keeps the longest bar readable: minutes, hours or days."""
+    if longest < 2 * 3600:
+        return "minutes", 60.0
+    if longest < 3 * 86_400:
+        return "hours", 3600.0
+    return "days", 86_400.0

@@ -42,13 +42,23 @@ def duration(seconds: float | None) -> str:
     return f"{seconds:.0f} s"
 
 
+def readable(micros: int) -> str:
+    """A time for people: `2026-11-23 09:15 UTC` (with seconds only when they are not zero)."""
+    text = format_micros(micros)
+    day, clock = text[:10], text[11:19]
+    return f"{day} {clock if clock[6:] != '00' else clock[:5]} UTC"
+
+
 def period_text(report: Report) -> str:
+    """The period in words: the bounds asked for, else those of the disclosures found."""
     options, summary = report.options, report.summary
-    since = when(options.since) or (f"the first disclosure ({when(summary.first)})" if summary.first else "-")
-    until = when(options.until) or (f"the last ({when(summary.last)})" if summary.last else "-")
-    if options.since is None and options.until is None and summary.first is None:
-        return "all time (no disclosures recorded)"
-    return f"from {since} until {until}"
+    if options.since is None and options.until is None:
+        if summary.first is None or summary.last is None:
+            return "Period: all time (no disclosure to a partner is recorded)"
+        return f"Period: all time, disclosures from {readable(summary.first)} to {readable(summary.last)}"
+    since = f"from {readable(options.since)}" if options.since is not None else "from the start"
+    until = f"before {readable(options.until)}" if options.until is not None else "to now"
+    return f"Period: {since}, {until}"
 
 
 # --- JSON and CSV -------------------------------------------------------------------------------------------
@@ -81,6 +91,8 @@ def as_json(report: Report) -> dict[str, Any]:
 def csv_rows(report: Report) -> Iterator[tuple[str, str, str, str, object]]:
     """Tidy rows (section, period, group, metric, value): every figure of the report, one per row."""
     document = as_json(report)
+    for key in ("by", "interval", "include_admins"):
+        yield "report", "", "", key, document[key]
     for key, value in document["period"].items():
         yield "period", "", "", key, value if value is not None else ""
     for key, value in document["summary"].items():
@@ -191,7 +203,7 @@ def _volume_pivot(report: Report) -> list[list[object]]:
 
 def print_tables(report: Report, console: Console) -> None:
     console.print("[bold]Disclosures from this exchange[/]", highlight=False)
-    console.print(f"Period: {period_text(report)}; grouped by {report.options.by.value}", highlight=False)
+    console.print(f"{period_text(report)}; grouped by {report.options.by.value}", highlight=False)
     for table in tables(report):
         console.print(table)
 
