@@ -120,7 +120,7 @@ def test_served_refuses_other_kinds() -> None:
         (b'{"actor":"a","alert":"x","at":"2026-11-23T09:15:00.000000Z","kind":"alert","level":"h","v":1}',
          "needs the field 'organisations'"),
         (b'{"actor":"a","alert":"x","at":"2026-11-23T09:15:00.000000Z","kind":"alert","level":"h",'
-         b'"organisations":1.5,"v":1}', "integers only"),
+         b'"organisations":1.5,"v":1}', "'organisations' must be a non-negative integer"),
         (b'{"actor":"a","alert":"x","at":"2026-11-23T09:15:00.000000Z","kind":"alert","level":"h",'
          b'"organisations":-1,"v":1}', "'organisations' must be a non-negative integer"),
         (b'{"actor":"a","alert":"x","at":"2026-11-23T09:15:00.000000Z","extra":1,"kind":"alert","level":"h",'

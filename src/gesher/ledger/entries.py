@@ -20,7 +20,6 @@ recovers the per-object list from the entry alone (no side table that could drif
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -218,15 +217,22 @@ def _check_served(objects: Any, rule_count: int) -> None:
 def encode(entry: Entry) -> bytes:
     """The canonical bytes of an entry (RFC 8785): the content of its Merkle leaf."""
     validate(entry)
+    return _encode_valid(entry)
+
+
+def _encode_valid(entry: Entry, at_text: str | None = None) -> bytes:
+    """`encode` for an entry that passed `validate`: it then holds only non-empty strings, safe integers
+    and lists of them under ASCII keys, which orjson with sorted keys writes exactly as RFC 8785 does (see
+    `canonical`), so the per-value check is skipped (it was a quarter of `decode`'s cost)."""
     document = {
         "v": FORMAT_VERSION,
         "kind": entry.kind.value,
-        "at": format_at(entry.at),
+        "at": at_text or format_at(entry.at),
         "actor": entry.actor,
     }
     try:
-        return canonical(document | dict(entry.fields))
-    except (rfc8785.CanonicalizationError, UnicodeEncodeError, orjson.JSONEncodeError) as error:
+        return orjson.dumps(document | dict(entry.fields), option=orjson.OPT_SORT_KEYS)
+    except (UnicodeEncodeError, orjson.JSONEncodeError) as error:
         raise LedgerError("bad-entry", f"the entry cannot be canonicalised: {error}") from None
 
 
@@ -272,23 +278,23 @@ def decode(data: bytes) -> Entry:
     validate(entry)
     if document.get("v") != FORMAT_VERSION:
         raise LedgerError("bad-entry", f"unknown entry format version {document.get('v')!r}")
-    if encode(entry) != data:
+    # `at` passed its exact pattern and parsed, so it is what format_at would write: reuse it.
+    if _encode_valid(entry, document["at"]) != data:
         raise LedgerError("not-canonical", "the entry bytes are not in RFC 8785 canonical form")
     return entry
 
 
 def _parse(data: bytes) -> dict[str, Any]:
+    """orjson, strict UTF-8. It reads a float where entries hold none, but validation then refuses it,
+    and the canonical re-encoding check refuses anything else it reads loosely (duplicate keys, number
+    spellings, escapes): decoding stays exact at a tenth of the standard parser's cost."""
     try:
-        document = json.loads(data.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
-    except (UnicodeDecodeError, ValueError) as error:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
         raise LedgerError("bad-entry", f"the entry is not valid UTF-8 JSON: {error}") from None
     if not isinstance(document, dict):
         raise LedgerError("bad-entry", "an entry must be a JSON object")
     return document
-
-
-def _no_float(text: str) -> Any:
-    raise ValueError(f"non-integer number {text} (entries hold integers only)")
 
 
 def _kind(value: Any) -> Kind:
@@ -312,7 +318,7 @@ def format_at(at: datetime) -> str:
 def _parse_at(value: Any) -> datetime:
     if not isinstance(value, str) or not AT_PATTERN.fullmatch(value):
         raise LedgerError("bad-entry", f"'at' must look like 2026-11-23T09:15:00.000000Z, not {value!r}")
-    try:
-        return datetime.strptime(value, AT_FORMAT).replace(tzinfo=UTC)
+    try:  # the pattern above fixed the shape; fromisoformat reads it ten times faster than strptime
+        return datetime.fromisoformat(value)
     except ValueError:
         raise LedgerError("bad-entry", f"'at' is not a valid time: {value!r}") from None

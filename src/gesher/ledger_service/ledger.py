@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
 from gesher.errors import NotFound, Unavailable
 from gesher.ledger import entries, merkle
@@ -27,7 +26,8 @@ from gesher.ledger.entries import Kind, Served
 from gesher.ledger.errors import LedgerError
 from gesher.ledger.receipt import receipt_document
 from gesher.ledger_service import keys
-from gesher.ledger_service.log import append_encoded, micros, now, record
+from gesher.ledger_service.group_commit import GroupCommit
+from gesher.ledger_service.log import micros, now, record
 from gesher.settings import Settings
 from gesher.store import ledger as store
 from gesher.store.db import Database
@@ -72,6 +72,7 @@ class Ledger:
         self._signer: Signer | None = None
         self._subtrees: dict[tuple[int, int], bytes] = {}
         self._lock = threading.Lock()
+        self.appender = GroupCommit(db)
 
     # --- keys -----------------------------------------------------------------------------------------------
 
@@ -126,11 +127,10 @@ class Ledger:
 
     # --- disclosures --------------------------------------------------------------------------------------
 
-    def disclose(
+    def disclosure(
         self, partner: str, endpoint: str, policy_version: int, served: Sequence[Served], actor: str = ""
-    ) -> Disclosed:
-        """Record one response to `partner` before it is sent, in its own transaction: nothing leaves
-        unrecorded (a failure here is a 503 and the response is not sent)."""
+    ) -> tuple[entries.Entry, bytes]:
+        """The entry recording one response to `partner`, validated and encoded (before any lock)."""
         entry = entries.disclosure(
             now(),
             actor or f"partner:{partner}",
@@ -139,14 +139,19 @@ class Ledger:
             policy_version=policy_version,
             served=served,
         )
-        encoded = entries.encode(entry)
-        try:
-            with self.db.write() as conn:
-                return Disclosed(append_encoded(conn, [(entry, encoded)]))
-        except DBAPIError as error:
-            raise Unavailable(
-                f"the disclosure ledger cannot be appended ({error.orig}); nothing was served"
-            ) from None
+        return entry, entries.encode(entry)
+
+    def disclose(
+        self, partner: str, endpoint: str, policy_version: int, served: Sequence[Served], actor: str = ""
+    ) -> Disclosed:
+        """Record one response to `partner` before it is sent (group-committed with concurrent ones):
+        nothing leaves unrecorded; a failure raises `Unavailable` (503) and the response is not sent."""
+        entry, encoded = self.disclosure(partner, endpoint, policy_version, served, actor)
+        return Disclosed(self.appender.append(entry, encoded))
+
+    async def disclose_async(self, entry: entries.Entry, encoded: bytes) -> Disclosed:
+        """`disclose` for an event loop: other requests are served while the batch commits."""
+        return Disclosed(await self.appender.append_async(entry, encoded))
 
     # --- checkpoints and proofs ---------------------------------------------------------------------------
 

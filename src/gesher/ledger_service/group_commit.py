@@ -1,0 +1,118 @@
+"""Group commit for disclosure entries: every TAXII response with data is recorded before it is sent, and
+one transaction per response would cost more than serving it (a SQLite commit is a fixed ~100 us). So
+responses hand their entry to one appender thread, which appends whatever has queued up in ONE
+transaction and then releases every waiter with its entry's index, as databases batch their log flushes.
+
+Nothing is sent before the commit that holds its entry (fail closed): a waiter gets its index or the
+error that failed the batch. Entries arrive encoded and validated, so one response cannot fail another's
+batch except through the store itself. The thread starts on the first entry and stops after a second idle,
+so a process (or a test) holding many nodes keeps no idle threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError
+
+from gesher.errors import Unavailable
+from gesher.ledger.entries import Entry
+from gesher.ledger_service.log import append_encoded
+from gesher.store.db import Database
+
+IDLE_SECONDS = 1.0
+MAX_BATCH = 500  # entries per transaction (a 1,000-object page is ~150 kB of entry)
+
+Outcome = int | BaseException
+Settle = Callable[[Outcome], None]
+
+
+@dataclass(frozen=True)
+class _Pending:
+    entry: Entry
+    encoded: bytes
+    settle: Settle
+
+
+class GroupCommit:
+    """One per Ledger (per process and store)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queue: list[_Pending] = []
+        self._wake = threading.Condition()
+        self._running = False
+
+    def submit(self, entry: Entry, encoded: bytes, settle: Settle) -> None:
+        """Queue an entry; `settle` is called from the appender thread with its index or the error."""
+        with self._wake:
+            self._queue.append(_Pending(entry, encoded, settle))
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="gesher-ledger-appender", daemon=True).start()
+            self._wake.notify()
+
+    def append(self, entry: Entry, encoded: bytes) -> int:
+        """Append and wait (from any thread but an event loop's)."""
+        done = threading.Event()
+        outcome: list[Outcome] = []
+
+        def settle(result: Outcome) -> None:
+            outcome.append(result)
+            done.set()
+
+        self.submit(entry, encoded, settle)
+        done.wait()
+        return _result(outcome[0])
+
+    async def append_async(self, entry: Entry, encoded: bytes) -> int:
+        """Append and wait without blocking the event loop: it serves other requests meanwhile, whose
+        entries join the next batch."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+
+        def settle(result: Outcome) -> None:
+            loop.call_soon_threadsafe(_resolve, future, result)
+
+        self.submit(entry, encoded, settle)
+        return _result(await future)
+
+    def _run(self) -> None:
+        while batch := self._next_batch():
+            try:
+                with self.db.write() as conn:
+                    first = append_encoded(conn, [(p.entry, p.encoded) for p in batch])
+                outcomes: list[Outcome] = [first + i for i in range(len(batch))]
+            except DBAPIError as error:
+                failed = Unavailable(
+                    f"the disclosure ledger cannot be appended ({error.orig}); nothing was served"
+                )
+                outcomes = [failed] * len(batch)
+            except Exception as error:
+                outcomes = [error] * len(batch)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                pending.settle(outcome)
+
+    def _next_batch(self) -> list[_Pending]:
+        """What has queued up (waiting up to IDLE_SECONDS for something); empty: the thread ends."""
+        with self._wake:
+            if not self._queue:
+                self._wake.wait(IDLE_SECONDS)
+            if not self._queue:
+                self._running = False
+                return []
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            return batch
+
+
+def _resolve(future: asyncio.Future[Outcome], result: Outcome) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _result(outcome: Outcome) -> int:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
