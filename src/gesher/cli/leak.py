@@ -55,9 +55,7 @@ def issue(
     if as_json:
         print_json(_issuance_json(result))
         return
-    recorded = [i.entry for i in result.issued if i.entry is not None]
-    where = f"entries {min(recorded)}-{max(recorded)}" if len(recorded) > 1 else f"entry {recorded[0]}"
-    ledger_text = f"recorded in ledger {where}" if recorded else "already issued: nothing new recorded"
+    ledger_text = _recorded_text([i.entry for i in result.issued if i.entry is not None])
     out.print(
         f"canaries for {len(result.issued)} recipient(s) in {result.collection.name} for {result.period} "
         f"(zone {result.zone}): {result.stored} new object version(s); {ledger_text}",
@@ -73,6 +71,14 @@ def issue(
             err.print(f"warning: {i.recipient} does not receive its canaries:", highlight=False, markup=False)
             for line in i.why_not:
                 err.print(f"  {line}", highlight=False, markup=False)
+
+
+def _recorded_text(entries: list[int]) -> str:
+    if not entries:
+        return "already issued: nothing new recorded"
+    if len(entries) == 1:
+        return f"recorded in ledger entry {entries[0]}"
+    return f"recorded in ledger entries {min(entries)}-{max(entries)}"
 
 
 def _issuance_json(result: Issuance) -> dict[str, object]:
