@@ -162,6 +162,9 @@ BAD_BODIES = {
     "a partner tier of five": ("/misuse/M-1/act", {
         "reason": "r", "actions": [{"type": "lower-partner-tier", "partner": "p", "to_tier": 5}]}),
     "an unknown target": ("/misuse", {"source": "s", "summary": "s", "targets": ["cats"]}),
+    "a NUL in an end user": ("/misuse", {"source": "s", "summary": "s", "end_user": "Bad\x00Actor"}),
+    "a NUL in a credibility": ("/misuse", {"source": "s", "summary": "s", "credibility": "\x00"}),
+    "a NUL in a note": ("/licences/L-1/notes", {"text": "a\x00b"}),
 }  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from gesher.api.rest import (
     LongText,
     Name,
     NodeDep,
+    Printable,
     Reason,
     built,
     documented,
@@ -178,10 +179,10 @@ class MisuseBody(Body):
     source: Name
     summary: LongText
     licences: Annotated[tuple[Name, ...], Field(max_length=50)] = ()
-    country: Annotated[str, Field(max_length=3)] = ""
-    end_user: Annotated[str, Field(max_length=300)] = ""
+    country: Annotated[str, Field(max_length=3), Printable] = ""
+    end_user: Annotated[str, Field(max_length=300), Printable] = ""
     targets: Annotated[tuple[TargetClass, ...], Field(max_length=10)] = ()
-    credibility: Annotated[str, Field(max_length=2000)] = ""
+    credibility: Annotated[str, Field(max_length=2000), Printable] = ""
 
 
 class FindingBody(Body):
@@ -201,7 +202,7 @@ class DenyEndUserAction(Body):
 
 class LowerCountryAction(Body):
     type: Literal["lower-country-tier"]
-    country: Annotated[str, Field(min_length=2, max_length=3)]
+    country: Annotated[str, Field(min_length=2, max_length=3), Printable]
     to_tier: ExportTier | None = Field(..., description="A, B, C, EMBARGOED, or null: on no list")
 
 

@@ -236,7 +236,7 @@ def resume(
 
 # --- applications -----------------------------------------------------------------------------------------
 
-Country = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=3)]
+Country = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=3), Printable]
 
 
 class ApplicationBody(Body):
