@@ -468,33 +468,38 @@ def trace_leak(conn: Connection, node: Node, leak: Leak) -> Trace:
     matches = _matches(leak, issued, node.ledger.canary_key())
     if not matches:
         return Trace(len(leak.values), (), issued=len(issued))
-    by_object = {m.object_id: m for ms in matches.values() for m in ms}
-    since = min(ledger.micros(i.at) for i in issued if i.index in {m.issuance for m in by_object.values()})
-    disclosures = _disclosures(conn, set(by_object), since, leak.object_hashes)
-    total = len({(r, m.tag) for r, ms in matches.items() for m in ms})
-    findings = []
-    for recipient, found in matches.items():
-        own = tuple(d for d in disclosures if d.partner == recipient)
-        entries = {m.issuance for m in found}
-        findings.append(
-            Finding(
-                recipient,
-                len({m.tag for m in found}) / total,
-                tuple(sorted(found, key=lambda m: (m.kind, m.value))),
-                tuple(i for i in issued if i.index in entries),
-                own,
-            )
-        )
+    owners = {m.object_id: recipient for recipient, ms in matches.items() for m in ms}
+    relevant = {m.issuance for ms in matches.values() for m in ms}
+    since = min(ledger.micros(i.at) for i in issued if i.index in relevant)  # nothing served before
+    disclosures = _disclosures(conn, set(owners), since, leak.object_hashes)
+    total = len({(recipient, m.tag) for recipient, ms in matches.items() for m in ms})
+    findings = [_finding(r, found, total, issued, disclosures) for r, found in matches.items()]
     findings.sort(key=lambda f: (-f.canaries, f.recipient))
-    owners = {oid: m_recipient for m_recipient, ms in matches.items() for oid in (m.object_id for m in ms)}
-    others = tuple(d for d in disclosures if any(owners[o] != d.partner for o, _ in d.objects))
     return Trace(
         len(leak.values),
         tuple(findings),
-        others,
+        tuple(d for d in disclosures if any(owners[o] != d.partner for o, _ in d.objects)),
         _served_all(matches, disclosures),
         len(issued),
         _collection_names(conn, {m.scope for ms in matches.values() for m in ms}),
+    )
+
+
+def _finding(
+    recipient: str,
+    found: Sequence[Match],
+    total: int,
+    issued: Sequence[IssuanceEntry],
+    disclosures: Sequence[Disclosure],
+) -> Finding:
+    """One recipient's part of a leak: its canaries found, their issuance, and its own disclosures."""
+    entries = {m.issuance for m in found}
+    return Finding(
+        recipient,
+        len({m.tag for m in found}) / total,
+        tuple(sorted(found, key=lambda m: (m.kind, m.value))),
+        tuple(i for i in issued if i.index in entries),
+        tuple(d for d in disclosures if d.partner == recipient),
     )
 
 
