@@ -124,10 +124,16 @@ def as_csv(report: Report) -> str:
 # --- tables for a terminal ----------------------------------------------------------------------------------
 
 
-def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
+def group_heading(report: Report) -> str:
+    """What the groups are, in words (`--by tier` is the recipient's trust tier)."""
+    return {"tier": "trust tier", "tlp": "TLP"}.get(report.options.by.value, report.options.by.value)
+
+
+def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], words: int = 1) -> Table:
+    """A table whose first `words` columns are text (left-aligned) and the rest figures."""
     table = Table(title=title, title_justify="left", title_style="bold")
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 else "right")
+        table.add_column(column, justify="left" if i < words else "right")
     for row in rows:
         table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
     return table
@@ -138,7 +144,7 @@ def tables(report: Report) -> list[Table]:
     summary = [(label, getattr(s, key)) for key, label in SUMMARY_LABELS.items()]
     if s.admin_responses:
         summary.append(("left out: responses to administrators", s.admin_responses))
-    by = report.options.by.value
+    by = group_heading(report)
     return [
         _table("Summary", ("", "count"), summary),
         _table(
@@ -163,6 +169,7 @@ def tables(report: Report) -> list[Table]:
                 (r.partner, r.country, r.trust_tier, r.gave, r.received, r.disclosures)
                 for r in report.reciprocity
             ],
+            words=3,
         ),
         _table(
             "Time from ingest to first release",
@@ -203,7 +210,7 @@ def _volume_pivot(report: Report) -> list[list[object]]:
 
 def print_tables(report: Report, console: Console) -> None:
     console.print("[bold]Disclosures from this exchange[/]", highlight=False)
-    console.print(f"{period_text(report)}; grouped by {report.options.by.value}", highlight=False)
+    console.print(f"{period_text(report)}; grouped by {group_heading(report)}", highlight=False)
     for table in tables(report):
         console.print(table)
 
@@ -216,19 +223,25 @@ body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; 
 h1 { margin-bottom: 0.2rem; } .period { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.6rem 0 1.2rem; font-size: 0.9rem; }
 th, td { padding: 0.25rem 0.7rem; border-bottom: 1px solid #ddd; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, .text { text-align: left; }
 figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
 figcaption { color: #444; font-size: 0.92rem; margin-top: 0.3rem; }
 .note { color: #555; font-size: 0.9rem; }
 """
 
 
-def _html_table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _html_table(columns: Sequence[str], rows: Sequence[Sequence[object]], words: int = 1) -> str:
+    """A table whose first `words` columns are text (left-aligned) and the rest figures."""
+    text = ' class="text"'
+
+    def cells(tag: str, values: Sequence[object]) -> str:
+        return "".join(
+            f"<{tag}{text if 0 < i < words else ''}>{html.escape(_cell(v))}</{tag}>"
+            for i, v in enumerate(values)
+        )
+
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    return f"<table><thead><tr>{cells('th', columns)}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _cell(value: object) -> str:
@@ -246,7 +259,7 @@ def as_html(report: Report, generated: str | None = None) -> str:
     parts = [
         f"<h1>{title}</h1>",
         f'<p class="period">{html.escape(period_text(report))}. '
-        f"Grouped by {html.escape(report.options.by.value)}."
+        f"Grouped by {html.escape(group_heading(report))}."
         + (f" Generated {html.escape(generated)}." if generated else "")
         + "</p>",
         _summary_section(report),
@@ -270,7 +283,7 @@ def _summary_section(report: Report) -> str:
     if s.admin_responses:
         rows.append(("left out: responses to administrator accounts", s.admin_responses))
         rows.append(("left out: object versions they held", s.admin_disclosures))
-    by = report.options.by.value
+    by = group_heading(report)
     group_rows = [(r.group, r.partners, r.responses, r.disclosures, r.distinct) for r in report.groups]
     return (
         "<h2>Summary</h2>"
@@ -281,7 +294,7 @@ def _summary_section(report: Report) -> str:
 
 
 def _volume_section(report: Report) -> str:
-    s, by, step = report.summary, report.options.by.value, report.interval.value
+    s, by, step = report.summary, group_heading(report), report.interval.value
     if not report.volume:
         return "<h2>Volume over time</h2><p>No object was disclosed to a partner in this period.</p>"
     caption = (
@@ -320,6 +333,7 @@ def _reciprocity_section(report: Report) -> str:
     table = _html_table(
         ("partner", "country", "trust tier", "gave", "received", "disclosures"),
         [(r.partner, r.country, r.trust_tier, r.gave, r.received, r.disclosures) for r in rows],
+        words=3,
     )
     head = "<h2>Reciprocity</h2>"
     if not any(r.gave or r.received for r in rows):
