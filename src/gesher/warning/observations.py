@@ -28,6 +28,7 @@ the file. Blank lines are skipped.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -214,6 +215,7 @@ def json_observation(
     return Observation(normal.value, normal.type, when, _json_count(count), _json_sighting(sighting), line)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # exports repeat their times; the result is immutable
 def parse_time(text: str) -> datetime:
     """An RFC 3339 time (with `T` and a zone) or epoch seconds as text, in UTC. Raises ValueError."""
     text = text.strip(BLANKS)

@@ -19,6 +19,7 @@ an undeclared and a declared value of the same thing compare equal.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ def fold(value: str) -> str:
     return folded[:-1] if folded.endswith(".") else folded
 
 
+@functools.lru_cache(maxsize=1 << 16)  # matched values repeat; the result is immutable
 def normalise(raw: str, declared: ValueType | str | None = None) -> Normal:
     """The normal form of `raw`, of the `declared` type (a `ValueType`, `ANY_IP`, or None to classify it
     by its shape). Raises ValueError with the reason when the value is empty or not of its declared type."""

@@ -1,0 +1,402 @@
+"""The matching engine: raw observation files against the indicator values, in DuckDB (issue 7,
+"Performance": >= 10,000,000 observed values/s against 1,000,000 indicators, file to matches).
+
+Python cannot do this at that rate (a set manages ~3M lookups/s, and merely turning 10M values into
+Python strings costs seconds), so the files never become Python objects: DuckDB reads them natively
+(`read_csv` / `read_json`, in parallel), normalises each value in SQL exactly as
+`gesher.warning.values.normalise` does, and hash-joins it against the indicator table. Only three kinds
+of rows come back to Python:
+
+- matches, rebuilt through the pure core (`csv_observation` / `json_observation`), so a match's value,
+  type and time are the pure parser's, checked against SQL's normal form;
+- values that might be IPv6 addresses (`values.IPV6_SHAPE`): canonicalised by Python's `ipaddress`,
+  which SQL cannot do, and looked up among the indicator values with a colon;
+- rows SQL considers suspect: any failed check of the pure rules, conservatively (a time within a second
+  of the future limit is suspect too). One suspect row and the engine hands the whole file to the pure
+  parser, which either refuses it with its line-precise errors (nothing is returned) or, where SQL was
+  only being careful, accepts it; the match is then done from the parsed observations. Either way the
+  result is what the pure core decides.
+
+Values that match return as `Match` (value, type, time, indicator key, count, sighting type), sorted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import orjson
+
+from gesher.warning.errors import LineError, ObservationError
+from gesher.warning.observations import (
+    COUNT_SHAPE,
+    DEFAULT_LIMITS,
+    EPOCH_SHAPE,
+    MAX_COUNT,
+    RFC3339_SHAPE,
+    SIGHTING_NAMES,
+    Format,
+    Limits,
+    Observation,
+    SightingType,
+    csv_columns,
+    csv_observation,
+    json_observation,
+    parse,
+)
+from gesher.warning.values import HASH_LENGTHS, HEX_SHAPE, IPV4_SHAPE, IPV6_SHAPE, TYPE_NAMES, ValueType
+
+_UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FETCH: Final = 10_000
+
+
+@dataclass(frozen=True, order=True)
+class Match:
+    """An observed value that equals an indicator value: when, the value and its type, the indicator key
+    it matched, how often it was seen and which kind of sighting it was."""
+
+    time: datetime
+    value: str
+    key: str
+    type: ValueType
+    count: int = 1
+    sighting: SightingType = SightingType.SIGHTING
+
+
+class IndicatorIndex:
+    """Indicator values (normal form, as `gesher.warning.indicators.match_keys` gives them) with their
+    keys, in DuckDB; one value may have several keys. Not thread-safe: one index per worker."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = (), *, threads: int | None = None) -> None:
+        self._db = duckdb.connect(":memory:")
+        if threads is not None:
+            self._db.execute(f"SET threads = {int(threads)}")
+        self._db.execute("SET preserve_insertion_order = false")
+        self._db.execute("CREATE TABLE indicator (ivalue VARCHAR NOT NULL, ikey VARCHAR NOT NULL)")
+        self._colon: dict[str, list[str]] = {}
+        self._size = 0
+        self.last_route = ""  # "duckdb" or "pure": how the last call was answered (diagnostics, tests)
+        self.add(pairs)
+
+    def add(self, pairs: Iterable[tuple[str, str]], batch: int = 250_000) -> None:
+        """Add (normalised value, key) pairs, in batches."""
+        values: list[str] = []
+        keys: list[str] = []
+        for value, key in pairs:
+            values.append(value)
+            keys.append(key)
+            if ":" in value and "://" not in value:
+                self._colon.setdefault(value, []).append(key)
+            if len(values) >= batch:
+                self._insert(values, keys)
+                values, keys = [], []
+        self._insert(values, keys)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def close(self) -> None:
+        """Release DuckDB's memory."""
+        self._db.close()
+
+    def match_file(
+        self, path: str | Path, fmt: Format | str, now: datetime, limits: Limits = DEFAULT_LIMITS
+    ) -> list[Match]:
+        """The matches in one observation file, or `ObservationError` (the pure parser's) refusing it."""
+        return self.match_files([path], fmt, now, limits)
+
+    def match_files(
+        self, paths: Sequence[str | Path], fmt: Format | str, now: datetime, limits: Limits = DEFAULT_LIMITS
+    ) -> list[Match]:
+        """The matches in several files of one format, read together; `ObservationError` if any is refused
+        (its reasons name the file when there are several)."""
+        files = [Path(p) for p in paths]
+        for f in files:
+            if f.stat().st_size > limits.max_bytes:
+                return self._pure(files, Format(fmt), now, limits)
+        if not files:
+            return []
+        if Format(fmt) is Format.CSV:
+            groups = _by_header(files, limits)
+            if groups is None:
+                return self._pure(files, Format.CSV, now, limits)
+            found: list[Match] = []
+            for columns, group in groups.items():
+                result = self._fast(_csv_query(group, columns, now, limits), _CsvRows(columns), now, limits)
+                if result is None:
+                    return self._pure(files, Format.CSV, now, limits)
+                found += result
+            return sorted(found)
+        result = self._fast(_json_query(files, now, limits), _JsonRows(), now, limits)
+        return sorted(result) if result is not None else self._pure(files, Format.JSONL, now, limits)
+
+    def _insert(self, values: list[str], keys: list[str]) -> None:
+        if values:
+            self._db.execute("INSERT INTO indicator SELECT unnest($1), unnest($2)", [values, keys])
+            self._size += len(values)
+
+    def _fast(self, sql: str, rows: _Rows, now: datetime, limits: Limits) -> list[Match] | None:
+        """Run the query; the matches, or None as soon as a row is suspect (or DuckDB refuses a file)."""
+        self.last_route = "duckdb"
+        try:
+            cursor = self._db.execute(sql)
+            found: list[Match] = []
+            while batch := cursor.fetchmany(_FETCH):
+                for row in batch:
+                    match = rows.match(row, now, limits, self._colon)
+                    if match is None:
+                        return None
+                    found += match
+            return found
+        except (duckdb.Error, ValueError):
+            return None
+
+    def _pure(self, files: list[Path], fmt: Format, now: datetime, limits: Limits) -> list[Match]:
+        """The pure parser on every file (refusing with its errors), then the lookup in DuckDB."""
+        self.last_route = "pure"
+        observations: list[Observation] = []
+        for f in files:
+            try:
+                observations += parse(f.read_bytes(), fmt, now, limits)
+            except ObservationError as error:
+                if len(files) == 1:
+                    raise
+                named = [LineError(e.line, f"{f.name}: {e.reason}") for e in error.errors]
+                raise ObservationError(named, error.total) from None
+        return self._lookup(observations)
+
+    def _lookup(self, observations: list[Observation]) -> list[Match]:
+        values = sorted({o.value for o in observations})
+        hits = self._db.execute(
+            "SELECT ivalue, ikey FROM indicator WHERE ivalue IN (SELECT unnest($1))", [values]
+        ).fetchall()
+        keys: dict[str, list[str]] = {}
+        for value, key in hits:
+            keys.setdefault(value, []).append(key)
+        return sorted(
+            Match(o.time, o.value, key, o.type, o.count, o.sighting)
+            for o in observations
+            for key in keys.get(o.value, ())
+        )
+
+
+class _Rows:
+    """Turns the query's rows back into matches through the pure core."""
+
+    def observation(self, raw: tuple[Any, ...], now: datetime, limits: Limits) -> Observation:
+        raise NotImplementedError
+
+    def match(
+        self, row: tuple[Any, ...], now: datetime, limits: Limits, colon: dict[str, list[str]]
+    ) -> list[Match] | None:
+        """The matches of one returned row; None if the row is suspect or the pure core refuses it."""
+        *raw, normal, key, suspect, python = row
+        if suspect:
+            return None
+        try:
+            o = self.observation(tuple(raw), now, limits)
+        except ValueError:
+            return None
+        if python:
+            keys = colon.get(o.value, [])
+        else:
+            if o.value != normal:
+                raise RuntimeError(
+                    f"matching engine and pure core disagree on {raw[0]!r}: {normal!r} != {o.value!r}"
+                )
+            keys = [key]
+        return [Match(o.time, o.value, k, o.type, o.count, o.sighting) for k in keys]
+
+
+class _CsvRows(_Rows):
+    def __init__(self, columns: tuple[str | None, ...]) -> None:
+        self.known = [c for c in columns if c is not None]
+
+    def observation(self, raw: tuple[Any, ...], now: datetime, limits: Limits) -> Observation:
+        return csv_observation(dict(zip(self.known, raw, strict=True)), 0, now, limits)
+
+
+class _JsonRows(_Rows):
+    def observation(self, raw: tuple[Any, ...], now: datetime, limits: Limits) -> Observation:
+        record = {
+            name: orjson.loads(text) for name, text in zip(_JSON_KEYS, raw, strict=True) if text is not None
+        }
+        return json_observation(record, 0, now, limits)
+
+
+_JSON_KEYS: Final = ("value", "time", "type", "count", "sighting")
+
+
+def _by_header(files: list[Path], limits: Limits) -> dict[tuple[str | None, ...], list[Path]] | None:
+    """Files grouped by their header's columns; None if a header is not one the pure parser accepts."""
+    groups: dict[tuple[str | None, ...], list[Path]] = {}
+    for f in files:
+        with f.open("rb") as handle:
+            first = handle.readline(limits.max_line_length + 3)
+        try:
+            text = first.removeprefix(b"\xef\xbb\xbf").rstrip(b"\n").removesuffix(b"\r").decode("utf-8")
+            columns = csv_columns(text) if text.strip(" \t") else None
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if columns is None or len(first) > limits.max_line_length:
+            return None
+        groups.setdefault(columns, []).append(f)
+    return groups
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _paths(files: Sequence[Path]) -> str:
+    return "[" + ", ".join(_lit(str(f)) for f in files) + "]"
+
+
+def _strip(x: str) -> str:
+    """SQL for Python's `x.strip(' \\t')`, paying for trim only where there is something to strip."""
+    blank = " OR ".join(
+        f"{edge}({x}, {char})" for edge in ("starts_with", "ends_with") for char in ("' '", "chr(9)")
+    )
+    return f"CASE WHEN ({blank}) THEN trim({x}, ' ' || chr(9)) ELSE {x} END"
+
+
+def _ascii_lower(x: str) -> str:
+    """SQL for lower-casing ASCII letters only (DuckDB's lower() is Unicode-aware; the core is not)."""
+    ascii_only = f"translate({x}, {_lit(_UPPER)}, {_lit(_UPPER.lower())})"
+    return f"CASE WHEN strlen({x}) = length({x}) THEN lower({x}) ELSE {ascii_only} END"
+
+
+def _regex(x: str, shape: str) -> str:
+    return f"regexp_full_match({x}, {_lit(shape)})"
+
+
+def _type_sql(t: str) -> str:
+    """The canonical type name of a declared type (NULL: none declared; '?': unknown)."""
+    lowered = f"CASE WHEN strlen({t}) = length({t}) THEN lower({t}) ELSE chr(0) END"
+    cases = []
+    for name in {str(v) for v in TYPE_NAMES.values()}:
+        aliases = ", ".join(_lit(a) for a, v in TYPE_NAMES.items() if str(v) == name)
+        cases.append(f"WHEN {lowered} IN ({aliases}) THEN {_lit(name)}")
+    return f"CASE WHEN {t} IS NULL OR {t} = '' THEN NULL {' '.join(cases)} ELSE '?' END"
+
+
+def _normal_sql(typed: bool) -> str:
+    """SQL columns `nv` (normal form; NULL: Python's job) and `vbad` over `v` (stripped) and `ty`."""
+    folded = "CASE WHEN ends_with(lv, '.') THEN left(lv, -1) ELSE lv END"
+    maybe_ipv6 = f"contains(v, ':') AND {_regex('v', IPV6_SHAPE)}"
+    untyped = f"CASE WHEN contains(v, '://') THEN v WHEN {maybe_ipv6} THEN NULL ELSE {folded} END"
+    if not typed:
+        return f"{untyped} AS nv, false AS vbad"
+    hashes = " ".join(
+        f"WHEN {_lit(str(h))} THEN NOT (strlen(v) = {n} AND {_regex('v', HEX_SHAPE)})"
+        for h, n in HASH_LENGTHS.items()
+    )
+    normal = (
+        f"CASE WHEN ty IS NULL THEN {untyped} WHEN ty IN ('domain-name', 'email-addr') THEN {folded} "
+        f"WHEN ty IN ('url', 'ipv4-addr') THEN v WHEN ty = 'ipv6-addr' OR contains(v, ':') THEN NULL "
+        f"WHEN ty = 'ip' THEN v ELSE lv END"
+    )
+    bad = (
+        f"CASE ty WHEN '?' THEN true WHEN 'email-addr' THEN NOT contains({folded}, '@') "
+        f"WHEN 'ipv4-addr' THEN NOT {_regex('v', IPV4_SHAPE)} "
+        f"WHEN 'ip' THEN NOT (contains(v, ':') OR {_regex('v', IPV4_SHAPE)}) {hashes} ELSE false END"
+    )
+    return f"{normal} AS nv, coalesce({bad}, false) AS vbad"
+
+
+def _time_sql(t: str, now: datetime, limits: Limits) -> str:
+    """SQL true when the time text `t` is not one the pure parser accepts, or may be too far ahead.
+
+    The common shape, `YYYY-MM-DDTHH:MM:SSZ`, is checked cheaply and exactly: 20 characters in that
+    pattern, not before 1970 and not after the limit (text order is time order here), and DuckDB's strict
+    strptime (ASCII digits, real dates, hours below 24; a leading blank would sort before '1970'). Every
+    other shape goes through the pure parser's own regular expressions."""
+    latest = now + limits.clock_skew - timedelta(seconds=1)
+    text_latest = latest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    common = (
+        f"strlen({t}) = 20 AND {t} LIKE '____-__-__T__:__:__Z' AND {t} >= '1970' "
+        f"AND {t} <= {_lit(text_latest)} "
+        f"AND try_strptime({t}, '%Y-%m-%dT%H:%M:%SZ') IS NOT NULL"
+    )
+    s = _strip(t)
+    parsed = (
+        f"CASE WHEN {_regex(s, RFC3339_SHAPE)} THEN try_cast({s} AS TIMESTAMPTZ) "
+        f"WHEN {_regex(s, EPOCH_SHAPE)} THEN to_timestamp(CAST({s} AS DOUBLE)) END"
+    )
+    other = f"coalesce(({parsed}) > TIMESTAMPTZ {_lit(latest.isoformat())}, true)"
+    return f"CASE WHEN {common} THEN false ELSE {other} END"
+
+
+def _select(source: str, raw: list[str], typed: bool, checks: list[str]) -> str:
+    """The query: normalise, check, join, and return matches, Python's rows and suspect rows. Only the
+    columns needed go through the join (a wide left join of every row is what costs)."""
+    suspect = " OR ".join(["v IS NULL", "nv = ''", "vbad", *checks])
+    columns = ", ".join(f"{r} AS raw_{i}" for i, r in enumerate(raw))
+    return f"""
+        WITH src AS ({source}),
+        s AS (SELECT *, {_strip("v0")} AS v FROM src),
+        l AS (SELECT *, {_ascii_lower("v")} AS lv FROM s),
+        n AS (SELECT *, {_normal_sql(typed)} FROM l),
+        c AS (SELECT {columns}, nv, ({suspect}) AS suspect FROM n)
+        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, nv, ikey, suspect, nv IS NULL AS python
+        FROM c LEFT JOIN indicator ON c.nv = indicator.ivalue
+        WHERE ikey IS NOT NULL OR suspect OR nv IS NULL
+    """
+
+
+def _csv_query(files: list[Path], columns: tuple[str | None, ...], now: datetime, limits: Limits) -> str:
+    names = [c if c is not None else f"ignored_{i}" for i, c in enumerate(columns)]
+    spec = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
+    reader = (
+        f"read_csv({_paths(files)}, header = true, delim = ',', quote = '\"', escape = '\"', "
+        f"auto_detect = false, columns = {spec}, max_line_size = {limits.max_line_length + 2}, "
+        "strict_mode = true, null_padding = false)"
+    )
+    typed = "type" in columns
+    known = [c for c in columns if c is not None]
+    extra = [f"{_type_sql(_strip('type'))} AS ty"] if typed else []
+    source = f"SELECT *, value AS v0{''.join(', ' + e for e in extra)} FROM {reader}"
+    checks = ["contains(v0, chr(10))", "contains(v0, chr(13))", _time_sql("time", now, limits)]
+    if "count" in columns:
+        c = _strip("count")
+        checks.append(
+            f"NOT coalesce({c} = '' OR ({_regex(c, COUNT_SHAPE)} AND TRY_CAST({c} AS BIGINT) >= 1), true)"
+        )
+    if "sighting" in columns:
+        names_sql = ", ".join(_lit(n) for n in ["", *SIGHTING_NAMES])
+        checks.append(f"NOT coalesce({_strip('sighting')} IN ({names_sql}), true)")
+    return _select(source, known, typed, checks)
+
+
+def _json_query(files: list[Path], now: datetime, limits: Limits) -> str:
+    spec = "{" + ", ".join(f"{_lit(k)}: 'JSON'" for k in _JSON_KEYS) + "}"
+    reader = (
+        f"read_json({_paths(files)}, format = 'newline_delimited', columns = {spec}, "
+        f"maximum_object_size = {max(limits.max_line_length, 1024)})"
+    )
+    t = (
+        "CASE WHEN json_type(time) = 'VARCHAR' THEN "
+        + _strip("(time->>'$')")
+        + " ELSE CAST(time AS VARCHAR) END"
+    )
+    declared = _type_sql(_strip("(type->>'$')"))
+    source = f"SELECT *, value->>'$' AS v0, {declared} AS ty FROM {reader}"
+    names_sql = ", ".join(_lit(n) for n in ["", *SIGHTING_NAMES])
+    sighting = _strip("(sighting->>'$')")
+    checks = [
+        "json_type(value) <> 'VARCHAR'",
+        "(type IS NOT NULL AND json_type(type) NOT IN ('VARCHAR', 'NULL'))",
+        f"json_type(time) NOT IN ('VARCHAR', 'UBIGINT', 'DOUBLE') OR {_time_sql(f'({t})', now, limits)}",
+        "NOT (count IS NULL OR json_type(count) = 'NULL' OR (json_type(count) = 'UBIGINT' "
+        f"AND TRY_CAST(count AS UBIGINT) BETWEEN 1 AND {MAX_COUNT}))",
+        "NOT (sighting IS NULL OR json_type(sighting) = 'NULL' "
+        "OR (json_type(sighting) = 'UBIGINT' AND TRY_CAST(sighting AS UBIGINT) <= 2) "
+        f"OR (json_type(sighting) = 'VARCHAR' AND {sighting} IN ({names_sql})))",
+    ]
+    raw = [f"CAST({k} AS VARCHAR)" for k in _JSON_KEYS]
+    return _select(source, raw, True, checks)

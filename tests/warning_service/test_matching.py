@@ -1,0 +1,245 @@
+"""The matching engine on real files: the same answers as the pure core, all or nothing, line-precise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gesher.warning.errors import ObservationError
+from gesher.warning.observations import Format, Limits, SightingType, parse
+from gesher.warning.values import ValueType, normalise
+from gesher.warning_service.matching import IndicatorIndex, Match
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+AT = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
+SHA = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
+INDICATORS = [
+    ("weather4free.com", "indicator--pegasus-1"),
+    ("smscentro.com", "indicator--pegasus-2"),
+    ("smscentro.com", "indicator--pegasus-2b"),
+    ("198.51.100.7", "indicator--ip4"),
+    ("2001:db8::1", "indicator--ip6"),
+    ("http://Evil.Example/Login", "indicator--url"),
+    ("boss@evil.example", "indicator--email"),
+    (SHA.lower(), "indicator--sha"),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> IndicatorIndex:
+    return IndicatorIndex(INDICATORS, threads=2)
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def pure_matches(path: Path, fmt: Format) -> list[Match]:
+    """What the pure core says: parse, then look each value up."""
+    keys: dict[str, list[str]] = {}
+    for value, key in INDICATORS:
+        keys.setdefault(value, []).append(key)
+    return sorted(
+        Match(o.time, o.value, k, o.type, o.count, o.sighting)
+        for o in parse(path.read_bytes(), fmt, NOW)
+        for k in keys.get(o.value, [])
+    )
+
+
+def test_mixed_case_trailing_dots_addresses_and_hashes_match_as_the_pure_core_says(
+    index: IndicatorIndex, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "fw.csv",
+        "time,value,src\n"
+        "2026-11-23T09:15:00Z,WEATHER4FREE.COM.,a\n"
+        "2026-11-23T09:15:00Z, SmsCentro.Com ,b\n"
+        "2026-11-23T09:15:00Z,benign.example,c\n"
+        "2026-11-23T11:15:00+02:00,2001:DB8:0:0::1,d\n"
+        "1763889300,198.51.100.7,e\n"
+        "2026-11-23T09:15:00.5Z,http://Evil.Example/Login,f\n"
+        "2026-11-23T09:15:00Z,http://evil.example/login,g\n"
+        "2026-11-23T09:15:00Z,Boss@Evil.Example,h\n"
+        f"2026-11-23T09:15:00Z,{SHA},i\n"
+        "2026-11-23T09:15:00Z,2001:db8::2,j\n"
+        "2026-11-23T09:15:00Z,evil.example:443,k\n",
+    )
+    found = index.match_file(path, Format.CSV, NOW)
+    assert index.last_route == "duckdb"
+    assert found == pure_matches(path, Format.CSV)
+    assert {(m.value, m.key) for m in found} == {
+        ("weather4free.com", "indicator--pegasus-1"),
+        ("smscentro.com", "indicator--pegasus-2"),
+        ("smscentro.com", "indicator--pegasus-2b"),
+        ("2001:db8::1", "indicator--ip6"),
+        ("198.51.100.7", "indicator--ip4"),
+        ("http://Evil.Example/Login", "indicator--url"),
+        ("boss@evil.example", "indicator--email"),
+        (SHA.lower(), "indicator--sha"),
+    }
+    assert Match(AT, "weather4free.com", "indicator--pegasus-1", ValueType.DOMAIN) in found
+
+
+def test_typed_columns_counts_and_sighting_types(index: IndicatorIndex, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "typed.csv",
+        "value,time,type,count,sighting\n"
+        "Weather4Free.com.,2026-11-23T09:15:00Z,domain-name,7,false-positive\n"
+        "198.51.100.7,2026-11-23T09:15:00Z,ip-dst,,\n"
+        "2001:DB8::1,2026-11-23T09:15:00Z,IPv6-Addr,2,2\n"
+        f"{SHA},2026-11-23T09:15:00Z,SHA256,,sighting\n",
+    )
+    found = index.match_file(path, Format.CSV, NOW)
+    assert index.last_route == "duckdb" and found == pure_matches(path, Format.CSV)
+    assert [(m.key, m.count, m.sighting) for m in found] == [
+        ("indicator--ip4", 1, SightingType.SIGHTING),
+        ("indicator--ip6", 2, SightingType.EXPIRATION),
+        ("indicator--sha", 1, SightingType.SIGHTING),
+        ("indicator--pegasus-1", 7, SightingType.FALSE_POSITIVE),
+    ]
+
+
+def test_json_lines(index: IndicatorIndex, tmp_path: Path) -> None:
+    lines = [
+        {"value": "SMSCENTRO.COM.", "time": "2026-11-23T09:15:00Z", "count": 3, "host": "x"},
+        {"value": "2001:db8:0::1", "time": 1763889300, "sighting": "false-positive"},
+        {"value": "benign.example", "time": 1763889300.25, "type": None},
+        {"value": "198.51.100.7", "time": "2026-11-23T09:15:00Z", "type": "ipv4-addr", "sighting": 2},
+    ]
+    path = write(tmp_path, "siem.jsonl", b"\n".join(orjson.dumps(x) for x in lines) + b"\n")
+    found = index.match_file(path, Format.JSONL, NOW)
+    assert index.last_route == "duckdb" and found == pure_matches(path, Format.JSONL)
+    assert len(found) == 4
+
+
+MALFORMED = [  # (format, file, lines the errors name)
+    (Format.CSV, "time,value\n2026-11-23T09:15:00Z,weather4free.com\nnot-a-time,x.example\n", ["line 3:"]),
+    (Format.CSV, "time,value\n2026-11-23T09:15:00Z,weather4free.com\n2030-01-01T00:00:00Z,x\n", ["line 3:"]),
+    (Format.CSV, "time,value\n2026-11-23T09:15:00Z,weather4free.com\n2026-11-23T09:15:00Z\n", ["line 3:"]),
+    (
+        Format.CSV,
+        'time,value\n2026-11-23T09:15:00Z,"weather4free.com\n2026-11-23T09:15:00Z,b"\n',
+        ["line 2:"],
+    ),
+    (Format.CSV, "time,value\n2026-11-23T09:15:00Z,\n2026-02-30T00:00:00Z,a\n", ["line 2:", "line 3:"]),
+    (Format.CSV, "time,value,type\n2026-11-23T09:15:00Z,1.2.3.999,ipv4-addr\n", ["line 2:"]),
+    (
+        Format.CSV,
+        "time,value,type\n2026-11-23T09:15:00Z,::1,ipv4\n2026-11-23T09:15:00Z,a,ipv9\n",
+        ["line 2:", "line 3:"],
+    ),
+    (Format.CSV, "time,value,count\n2026-11-23T09:15:00Z,weather4free.com,0\n", ["line 2:"]),
+    (Format.CSV, "time,value,sighting\n2026-11-23T09:15:00Z,weather4free.com,4\n", ["line 2:"]),
+    (Format.CSV, "time,value\n2026-11-23T24:00:00Z,weather4free.com\n", ["line 2:"]),
+    (Format.CSV, "time,value\n1969-12-31T23:59:59Z,weather4free.com\n", ["line 2:"]),
+    (Format.CSV, "when,value\n", ["line 1:"]),
+    (Format.CSV, b"time,value\n2026-11-23T09:15:00Z,caf\xe9.example\n", ["line 2:"]),
+    (
+        Format.JSONL,
+        '{"value": "weather4free.com", "time": "2026-11-23T09:15:00Z"}\n{"value": 5, "time": 1}\n',
+        ["line 2:"],
+    ),
+    (
+        Format.JSONL,
+        '{"value": "weather4free.com", "time": -5}\n[]\n{"value": "a", "time": 1, "count": 0}\n',
+        ["line 1:", "line 2:", "line 3:"],
+    ),
+    (
+        Format.JSONL,
+        '{"value": "a", "time": 1, "sighting": 3}\n{"value": "a", "time": true}\n{"value"\n',
+        ["line 1:", "line 2:", "line 3:"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("fmt", "text", "expected"), MALFORMED)
+def test_malformed_files_are_refused_whole_with_the_pure_parsers_errors(
+    index: IndicatorIndex, tmp_path: Path, fmt: Format, text: str | bytes, expected: list[str]
+) -> None:
+    path = write(tmp_path, "bad", text)
+    with pytest.raises(ObservationError) as engine:
+        index.match_file(path, fmt, NOW)
+    with pytest.raises(ObservationError) as pure:
+        parse(path.read_bytes(), fmt, NOW)
+    assert engine.value.errors == pure.value.errors
+    assert [str(e).split(" ", 2)[0] + " " + str(e).split(" ", 2)[1] for e in engine.value.errors] == expected
+
+
+def test_several_files_at_once_and_a_bad_one_named(index: IndicatorIndex, tmp_path: Path) -> None:
+    a = write(tmp_path, "a.csv", "time,value\n2026-11-23T09:15:00Z,weather4free.com\n")
+    b = write(tmp_path, "b.csv", "value,time\nsmscentro.com,2026-11-23T09:15:00Z\n")
+    assert len(index.match_files([a, b], Format.CSV, NOW)) == 3
+    bad = write(tmp_path, "c.csv", "time,value\nlater,x\n")
+    with pytest.raises(ObservationError, match=r"line 2: c\.csv: time 'later'"):
+        index.match_files([a, bad], Format.CSV, NOW)
+
+
+def test_files_over_the_size_limit_are_refused(index: IndicatorIndex, tmp_path: Path) -> None:
+    path = write(tmp_path, "big.csv", "time,value\n" + "2026-11-23T09:15:00Z,a.example\n" * 10)
+    with pytest.raises(ObservationError, match="over the limit"):
+        index.match_file(path, Format.CSV, NOW, Limits(max_bytes=100))
+    with pytest.raises(ObservationError, match="line 2: the line is"):
+        index.match_file(path, Format.CSV, NOW, Limits(max_line_length=20))
+
+
+def test_where_duckdb_is_stricter_the_pure_answer_stands(index: IndicatorIndex, tmp_path: Path) -> None:
+    """A JSON duplicate key DuckDB refuses and Python takes (the last wins): the engine answers as the core."""  # noqa: E501
+    path = write(
+        tmp_path, "dup.jsonl", '{"value": "x", "value": "weather4free.com", "time": "2026-11-23T09:15:00Z"}\n'
+    )
+    assert index.match_file(path, Format.JSONL, NOW) == pure_matches(path, Format.JSONL)
+    assert index.last_route == "pure" and len(pure_matches(path, Format.JSONL)) == 1
+
+
+core = st.one_of(
+    st.sampled_from([v for v, _ in INDICATORS]),
+    st.text(alphabet="abcXYZ.-:@/019fF", min_size=1, max_size=12),
+    st.sampled_from(["2001:DB8::1", "2001:db8:0::1", "::ffff:198.51.100.7", "WEATHER4FREE.COM.", SHA]),
+)
+values = st.builds(
+    lambda a, v, b: a + v + b, st.sampled_from(["", " ", "\t"]), core, st.sampled_from(["", ".", " "])
+)
+times = st.sampled_from(
+    ["2026-11-23T09:15:00Z", "1763889300", "2026-11-23T09:15:00.123+01:00", " 2026-11-23T09:15:00Z"]
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(values, times), min_size=1, max_size=25))
+def test_engine_and_pure_core_agree_on_generated_files(
+    index: IndicatorIndex, tmp_path: Path, rows: list[tuple[str, str]]
+) -> None:
+    path = tmp_path / "gen.csv"
+    text = "value,time\n" + "".join(f'"{v}",{t}\n' for v, t in rows)
+    path.write_text(text)
+    try:
+        expected = pure_matches(path, Format.CSV)
+    except ObservationError as error:
+        with pytest.raises(ObservationError) as caught:
+            index.match_file(path, Format.CSV, NOW)
+        assert caught.value.errors == error.errors
+        return
+    assert index.match_file(path, Format.CSV, NOW) == expected
+
+
+def test_sample_normal_forms_agree_with_the_pure_core(index: IndicatorIndex, tmp_path: Path) -> None:
+    """Every normal form the engine computes in SQL, checked value by value against `normalise`."""
+    sample = ["Evil.Example.", "EVIL.EXAMPLE", "a.b.c.", "ÄBC.example.", "HTTP://X/Y", "Boss@Evil.Example.",
+              "198.51.100.7", "2001:DB8::1", SHA, "x:y", "deadbeef:1", "fe80::1%eth0"]  # fmt: skip
+    rows = [(v, f"k{i}") for i, v in enumerate(sample)]
+    engine = IndicatorIndex([(normalise(v).value, k) for v, k in rows])
+    path = write(
+        tmp_path, "sample.csv", "value,time\n" + "".join(f"{v},2026-11-23T09:15:00Z\n" for v in sample)
+    )
+    found = {m.key: m.value for m in engine.match_file(path, Format.CSV, NOW)}
+    assert engine.last_route == "duckdb"
+    assert found == {k: normalise(v).value for v, k in rows}
