@@ -72,6 +72,12 @@ def test_fifty_recipients_get_only_their_own_canaries_and_the_leak_of_37_names_i
     for served in pulled[LEAKER][0]:
         errors, _ = errors_of(orjson.dumps(served))
         assert errors == [], served
+    theirs = issued.issued[37].objects[0]  # another recipient's canary, asked for by id: as if absent
+    response = client.get(
+        f"/taxii2/gesher/collections/{world.collection}/objects/{theirs}/",
+        headers={"Accept": TAXII, "Authorization": f"Bearer {world.tokens[RECIPIENTS[0]]}"},
+    )
+    assert response.status_code == 404
     everything, admin_index = world.pull(client, "admin")
     assert canary_values(everything) == set().union(*mine.values())
     newcomer, _ = world.pull(client, "newcomer")  # unvetted: TLP:CLEAR public material only
