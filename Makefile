@@ -57,5 +57,10 @@ bench-vetting: $(STAMP)
 bench-ledger: $(STAMP)
 	$(BIN)/python -m bench.ledger_bench
 
+## bench-report: `gesher report disclosures` over 1,000,000 disclosed object records (target: well under a minute)
+.PHONY: bench-report
+bench-report: $(STAMP)
+	$(BIN)/python -m bench.report_bench
+
 clean:
 	rm -rf $(VENV) gesher-demo .pytest_cache .mypy_cache .ruff_cache
