@@ -39,7 +39,13 @@ from gesher.partners import service
 from gesher.settings import Settings
 from gesher.store import ledger as ledger_store
 
-POLICY = "version: 1\nrules:\n  - name: bench-partners\n    partners: [bench-partner]\n    max_tlp: AMBER\n    max_tier: defensive\n"
+POLICY = """version: 1
+rules:
+  - name: bench-partners
+    partners: [bench-partner]
+    max_tlp: AMBER
+    max_tier: defensive
+"""
 
 
 def build(data: Path, objects: int) -> tuple[str, dict[str, str]]:
