@@ -5,10 +5,12 @@ naive oracle with hypothesis."""
 
 from __future__ import annotations
 
+import ast
 import statistics
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -192,6 +194,14 @@ def test_until_includes_its_day_and_since_excludes_what_came_before(ex: Exchange
 
 
 # --- small pure rules ---------------------------------------------------------------------------------------
+
+
+def test_the_aggregation_is_pure() -> None:
+    """impact.py takes plain records: no database, web or store code (the gathering is reports.py's)."""
+    tree = ast.parse(Path(impact.__file__).read_text())
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {i for i in imported if i.startswith(("sqlalchemy", "fastapi", "gesher.", "matplotlib"))}
 
 
 def test_parse_when() -> None:

@@ -8,12 +8,12 @@ import dataclasses
 import html
 import io
 from collections.abc import Iterator, Sequence
+from types import ModuleType
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from gesher.ledger_service import report_charts
 from gesher.ledger_service.impact import ExposureRow, Report
 from gesher.stix.timestamps import format_micros
 
@@ -252,6 +252,14 @@ def _figure(svg: str, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
+def _charts() -> ModuleType:
+    # Imported on first use: matplotlib takes a moment to load (and builds its font cache on first run),
+    # which no other command should pay for.
+    from gesher.ledger_service import report_charts
+
+    return report_charts
+
+
 def as_html(report: Report, generated: str | None = None) -> str:
     """One self-contained page: title, period, a summary table, then each section with its chart (inline
     SVG), a plain-language caption and its table."""
@@ -302,7 +310,7 @@ def _volume_section(report: Report) -> str:
         f"{step}, coloured by {by}. In all, {s.disclosures:,} object versions went out in "
         f"{s.responses:,} responses; counting each partner and object version once, {s.distinct:,}."
     )
-    return "<h2>Volume over time</h2>" + _figure(report_charts.volume_chart(report.volume, step, by), caption)
+    return "<h2>Volume over time</h2>" + _figure(_charts().volume_chart(report.volume, step, by), caption)
 
 
 def _exposure_section(report: Report) -> str:
@@ -325,7 +333,7 @@ def _exposure_section(report: Report) -> str:
         "sensitive or offensive tier, or marked TLP:AMBER+STRICT or TLP:RED (one disclosure can be both a "
         f"tier and a TLP). {top.country} received the most: {top.any:,} of its {top.total:,}."
     )
-    return head + _figure(report_charts.exposure_chart(rows), caption) + table
+    return head + _figure(_charts().exposure_chart(rows), caption) + table
 
 
 def _reciprocity_section(report: Report) -> str:
@@ -344,7 +352,7 @@ def _reciprocity_section(report: Report) -> str:
         "received in the period. "
         + (f"Received without giving: {', '.join(takers[:10])}." if takers else "Every recipient also gave.")
     )
-    return head + _figure(report_charts.reciprocity_chart(rows), caption) + table
+    return head + _figure(_charts().reciprocity_chart(rows), caption) + table
 
 
 def _latency_section(report: Report) -> str:
@@ -362,7 +370,7 @@ def _latency_section(report: Report) -> str:
         "and that first disclosure, by the object's sensitivity tier. Half were released within "
         f"{duration(overall.median_seconds)}, nine in ten within {duration(overall.p90_seconds)}."
     )
-    return head + _figure(report_charts.latency_chart(rows), caption) + table
+    return head + _figure(_charts().latency_chart(rows), caption) + table
 
 
 def _reading_notes(report: Report) -> str:
