@@ -62,5 +62,10 @@ bench-ledger: $(STAMP)
 bench-report: $(STAMP)
 	$(BIN)/python -m bench.report_bench
 
+## bench-warning: matching observation files to indicators, values/s from raw files (target >= 10,000,000/s)
+.PHONY: bench-warning
+bench-warning: $(STAMP)
+	$(BIN)/python -m bench.warning_bench
+
 clean:
 	rm -rf $(VENV) gesher-demo .pytest_cache .mypy_cache .ruff_cache

@@ -259,10 +259,7 @@ def _paths(files: Sequence[Path]) -> str:
 
 def _strip(x: str) -> str:
     """SQL for Python's `x.strip(' \\t')`, paying for trim only where there is something to strip."""
-    blank = " OR ".join(
-        f"{edge}({x}, {char})" for edge in ("starts_with", "ends_with") for char in ("' '", "chr(9)")
-    )
-    return f"CASE WHEN ({blank}) THEN trim({x}, ' ' || chr(9)) ELSE {x} END"
+    return f"CASE WHEN contains({x}, ' ') OR contains({x}, chr(9)) THEN trim({x}, ' ' || chr(9)) ELSE {x} END"
 
 
 def _ascii_lower(x: str) -> str:
@@ -342,10 +339,10 @@ def _select(source: str, raw: list[str], typed: bool, checks: list[str]) -> str:
         s AS (SELECT *, {_strip("v0")} AS v FROM src),
         l AS (SELECT *, {_ascii_lower("v")} AS lv FROM s),
         n AS (SELECT *, {_normal_sql(typed)} FROM l),
-        c AS (SELECT {columns}, nv, ({suspect}) AS suspect FROM n)
+        c AS (SELECT {columns}, nv, ({suspect}) AS suspect FROM n),
+        m AS (SELECT * FROM c WHERE suspect OR nv IS NULL OR nv IN (SELECT ivalue FROM indicator))
         SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, nv, ikey, suspect, nv IS NULL AS python
-        FROM c LEFT JOIN indicator ON c.nv = indicator.ivalue
-        WHERE ikey IS NOT NULL OR suspect OR nv IS NULL
+        FROM m LEFT JOIN indicator ON m.nv = indicator.ivalue
     """
 
 
