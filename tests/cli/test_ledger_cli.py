@@ -72,3 +72,12 @@ def test_bad_input_gets_a_clear_error(cli: Cli) -> None:
     assert "receipt invalid (malformed-receipt)" in cli(
         "ledger", "verify-receipt", str(garbage), "--key", key, ok=False
     )
+
+
+def test_serve_refuses_to_start_without_the_ledger_key(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "keys" / "ledger.skey").rename(tmp_path / "elsewhere.skey")
+    said = cli("serve", "--port", "8799", ok=False)
+    assert "the ledger key" in said and "is missing" in said
+    (tmp_path / "elsewhere.skey").rename(tmp_path / "keys" / "ledger.skey")
+    (tmp_path / "keys" / "ledger.skey").chmod(0o640)
+    assert "readable by others" in cli("serve", "--port", "8799", ok=False)

@@ -42,7 +42,9 @@ def serve(
             f"refusing to serve plain HTTP on {host}: give --ssl-certfile and --ssl-keyfile, "
             "or --allow-insecure-http behind a TLS-terminating proxy"
         )
-    cli.use(Node.open(settings)).db.dispose()  # fail here, clearly, if the store is missing or uninitialised
+    node = cli.use(Node.open(settings))  # fail here, clearly, if the store is missing or uninitialised
+    node.ledger.check_ready()  # and if the ledger could not record what is served (fail closed)
+    node.db.dispose()
     # Worker processes build their own app from the environment: hand them the resolved settings.
     for name, value in cli.overrides.items():
         os.environ[f"GESHER_{name.upper()}"] = str(value)

@@ -87,6 +87,14 @@ class Ledger:
                 )
         return self._signer
 
+    def check_ready(self) -> None:
+        """Refuse (ConfigurationError/Unavailable, saying why) unless the ledger can record and sign: its
+        head exists and this host holds the current signing key. `gesher serve` asks before listening."""
+        with self.db.read() as conn:
+            if store.head(conn) is None:
+                raise Unavailable("the disclosure ledger has no head: run `gesher init`")
+            self.signer(conn)
+
     def rotate_key(self, actor: str, reason: str) -> StoredCheckpoint:
         """Replace the signing key (issue 6: "rotation is an entry"): the new public key is registered, the
         rotation recorded, and the checkpoint covering it is signed by both keys, so whoever trusts the old
