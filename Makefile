@@ -57,6 +57,11 @@ bench-vetting: $(STAMP)
 bench-ledger: $(STAMP)
 	$(BIN)/python -m bench.ledger_bench
 
+## bench-ledger-serving: serving with the ledger on vs off (target >= 0.8x), appends through the store, verify
+.PHONY: bench-ledger-serving
+bench-ledger-serving: $(STAMP)
+	$(BIN)/python -m bench.ledger_serving_bench
+
 ## bench-report: `gesher report disclosures` over 1,000,000 disclosed object records (target: well under a minute)
 .PHONY: bench-report
 bench-report: $(STAMP)

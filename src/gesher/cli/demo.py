@@ -199,7 +199,13 @@ def _explain(tokens: dict[str, str], ids: dict[str, str], host: str, port: int) 
         "  gesher vet finance-isac\n"
         "  gesher screen 'Intelexa S.A.' --country GR\n"
         "  gesher partner owner finance-isac 'Intellexa Limited' --country IE --share 0.51\n"
-        "  gesher vet finance-isac        # blocked: suspended, tokens revoked; its next request gets 401",
+        "  gesher vet finance-isac        # blocked: suspended, tokens revoked; its next request gets 401\n\n"
+        "the disclosure ledger: every response above was recorded (header X-Gesher-Ledger-Index: N);\n"
+        "allied-cert checks its receipt with only the public key, the operator checks the whole ledger:\n"
+        f"  curl -s -u allied-cert:{token} {base}/ledger/v1/entries/N/receipt > receipt.json\n"
+        "  gesher ledger verify-receipt receipt.json --key \"$(gesher ledger keys | tail -1)\"\n"
+        "  gesher ledger verify\n"
+        "  gesher report disclosures --format html -o disclosures.html",
         markup=False,
         highlight=False,
         soft_wrap=True,
