@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from gesher.errors import Conflict, NotFound
 from gesher.licensing.catalog import Capability, Classification, classify
 from gesher.licensing.history import Actor, Role, event, refuse
-from gesher.licensing_service.common import micros, now, require_own, visible_to
+from gesher.licensing_service.common import micros, now, record_events, require_own, visible_to
 from gesher.store import licensing as store
 from gesher.store.licensing import StoredItem
 
@@ -40,7 +40,7 @@ def register_item(
     ev = event(
         f"item:{capability.name}", "classify", actor, ("", classification.tier.value), reason, at, 1, details
     )
-    store.add_events(conn, [ev])
+    record_events(conn, [ev])
     return require_item(conn, actor, capability.name)
 
 

@@ -4,11 +4,14 @@ transition (state and event in one go)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
 from gesher.errors import Conflict, NotFound
+from gesher.ledger import entries as ledger_entries
+from gesher.ledger_service import log as ledger
 from gesher.licensing.history import Actor, Event, Role, refuse
 from gesher.store import licensing as store
 from gesher.store.licensing import Kind, S
@@ -57,11 +60,45 @@ def check_version(kind: Kind[S], state: S, expected: int | None) -> None:
         )
 
 
+# Licensing decisions the ledger records (issue 6): what an application ends in, and every change of a
+# licence's state, a denied party included; not the steps between (submission, screening, notes).
+_APPLICATION_DECISIONS = frozenset({"approve", "deny", "withdraw"})
+
+
+def _is_decision(event: Event) -> bool:
+    kind = event.subject.partition(":")[0]
+    if kind == "application":
+        return event.action in _APPLICATION_DECISIONS
+    return kind in {"licence", "party"} and event.from_state != event.to_state
+
+
+def record_events(conn: Connection, events: Sequence[Event]) -> None:
+    """Store events in the licensing history; the decisions among them are also ledger entries, in the
+    same transaction."""
+    store.add_events(conn, events)
+    decided = [e for e in events if _is_decision(e)]
+    if decided:
+        ledger.append(conn, *(_ledger_entry(e) for e in decided))
+
+
+def _ledger_entry(event: Event) -> ledger_entries.Entry:
+    decision = f"{event.action}: {event.from_state or 'new'} -> {event.to_state}"
+    reason = event.reason.strip() or event.action
+    return ledger_entries.make(
+        ledger_entries.Kind.LICENCE,
+        event.at,
+        event.actor,
+        subject=event.subject,
+        decision=decision,
+        reason=reason,
+    )
+
+
 def saved(conn: Connection, kind: Kind[S], old: S, result: tuple[S, Event]) -> S:
     """Store a transition's new state (compare-and-set on the old version) and its event."""
     new, event = result
     store.save(conn, kind, new, old.version, micros(event.at))
-    store.add_events(conn, [event])
+    record_events(conn, [event])
     return new
 
 
@@ -69,5 +106,5 @@ def created(conn: Connection, kind: Kind[S], result: tuple[S, Event], **extra: o
     """Store a new state and the event that created it."""
     new, event = result
     store.insert_state(conn, kind, new, micros(event.at), **extra)
-    store.add_events(conn, [event])
+    record_events(conn, [event])
     return new

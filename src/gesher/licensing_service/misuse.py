@@ -30,7 +30,7 @@ from gesher.licensing.misuse import (
     MisuseReport,
 )
 from gesher.licensing_service import applications as app_service
-from gesher.licensing_service.common import created, micros, new_id, now, require, saved
+from gesher.licensing_service.common import created, micros, new_id, now, record_events, require, saved
 from gesher.partners import service as partners
 from gesher.partners import watchlists
 from gesher.partners.watchlists import Update
@@ -193,7 +193,7 @@ def _store_cascade(
         store.save(conn, LICENCE, licence, licences[licence.id].version, at)
     for app in cascade.refused_applications:
         store.save(conn, APPLICATION, app, applications[app.id].version, at)
-    store.add_events(conn, cascade.events)
+    record_events(conn, cascade.events)
 
 
 def _record_country(
@@ -204,7 +204,7 @@ def _record_country(
         change.to_tier.value if change.to_tier else "",
     )
     note = (("note", "recorded for licensing; the operator's country file is unchanged"),)
-    store.add_events(conn, [event(f"country:{change.country.upper()}", app_service.COUNTRY_TIER_LOWERED,
+    record_events(conn, [event(f"country:{change.country.upper()}", app_service.COUNTRY_TIER_LOWERED,
                                   actor, states, reason, at, 1, note)])  # fmt: skip
 
 
@@ -214,7 +214,7 @@ def _lower_partner(
     partner = partners.require_partner(conn, change.partner)
     partners.set_standing(conn, actor.id, partner, reason, trust_tier=int(change.to_tier))
     states = (str(int(change.from_tier)), str(int(change.to_tier)))
-    store.add_events(conn, [event(f"partner:{partner.name}", LOWER_PARTNER, actor, states, reason, at, 1)])
+    record_events(conn, [event(f"partner:{partner.name}", LOWER_PARTNER, actor, states, reason, at, 1)])
     return partner.name
 
 
@@ -231,7 +231,7 @@ def _deny_parties(
     denied: loading it re-screens every partner in this transaction."""
     if not parties:
         return None
-    store.add_events(conn, [event(f"party:{p}", DENY_PARTY, actor, ("", "denied"), reason, at, 1,
+    record_events(conn, [event(f"party:{p}", DENY_PARTY, actor, ("", "denied"), reason, at, 1,
                                   (("misuse_report", report.id),)) for p in parties])  # fmt: skip
     everyone = denied_parties(conn)
     version = str(len(store.events(conn, "party")))

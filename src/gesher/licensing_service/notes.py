@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from gesher.errors import InvalidRequest, NotFound
 from gesher.licensing.history import Actor, Role, event, refuse
-from gesher.licensing_service.common import now, require, visible_to
+from gesher.licensing_service.common import now, record_events, require, visible_to
 from gesher.store import licensing as store
 from gesher.store.licensing import APPLICATION, LICENCE, PROJECT, Kind, StoredEvent
 
@@ -39,7 +39,7 @@ def add_note(
     state, version = _subject(conn, actor, subject_kind, subject_id)
     details = ((VISIBILITY, visibility),)
     subject = f"{subject_kind}:{subject_id}"
-    store.add_events(conn, [event(subject, NOTE, actor, (state, state), text, now(), version, details)])
+    record_events(conn, [event(subject, NOTE, actor, (state, state), text, now(), version, details)])
     return store.events(conn, subject_kind, subject_id)[-1]
 
 

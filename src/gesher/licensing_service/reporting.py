@@ -15,7 +15,7 @@ from gesher.errors import InvalidRequest
 from gesher.licensing import licences as lic
 from gesher.licensing.history import Actor, Event
 from gesher.licensing.licences import Licence, MissedReport
-from gesher.licensing_service.common import now, require, require_own
+from gesher.licensing_service.common import now, record_events, require, require_own
 from gesher.licensing_service.licences import expire_due, licences_of
 from gesher.store import licensing as store
 from gesher.store.licensing import LICENCE
@@ -39,7 +39,7 @@ def record_report(
     if received_on > at.date() or received_on < licence.valid_from:
         raise InvalidRequest(f"a report on {received_on} is outside {licence.valid_from} .. today")
     event = _event(licence, RECEIVED, actor, at, summary, (("received_on", received_on.isoformat()),))
-    store.add_events(conn, [event])
+    record_events(conn, [event])
     return event
 
 
@@ -73,7 +73,7 @@ def sweep(node: Node, conn: Connection, actor: Actor, today: date | None = None)
                     ("due_on", report.due_on.isoformat()),
                     ("period_start", report.period_start.isoformat()),
                 )
-                store.add_events(conn, [_event(licence, MISSED, actor, now(), text, details)])
+                record_events(conn, [_event(licence, MISSED, actor, now(), text, details)])
     return Sweep(expired, tuple(missed), tuple(flagged))
 
 
