@@ -21,6 +21,14 @@ from gesher.ledger_service.ledger import Disclosed
 from gesher.settings import Settings
 
 
+def _not_built(*args: object, **kwargs: object) -> tuple[None, bytes]:
+    return None, b""
+
+
+async def _not_appended(entry: object, encoded: bytes) -> Disclosed:
+    return Disclosed(0)
+
+
 def _not_recorded(
     partner: str, endpoint: str, policy_version: int, served: Sequence[Served], actor: str = ""
 ) -> Disclosed:
@@ -32,6 +40,8 @@ def main(port: int, ledger: bool) -> None:
     node = Node.open(settings)
     if not ledger:
         node.ledger.disclose = _not_recorded  # type: ignore[method-assign]
+        node.ledger.disclosure = _not_built  # type: ignore[method-assign,assignment]
+        node.ledger.disclose_async = _not_appended  # type: ignore[method-assign,assignment]
     app = create_app(settings, node)
     uvicorn.run(
         app,

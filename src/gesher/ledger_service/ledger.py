@@ -26,7 +26,7 @@ from gesher.ledger.entries import Kind, Served
 from gesher.ledger.errors import LedgerError
 from gesher.ledger.receipt import receipt_document
 from gesher.ledger_service import keys
-from gesher.ledger_service.group_commit import GroupCommit
+from gesher.ledger_service.group_commit import GroupCommit, LoopBatch
 from gesher.ledger_service.log import micros, now, record
 from gesher.settings import Settings
 from gesher.store import ledger as store
@@ -73,6 +73,7 @@ class Ledger:
         self._subtrees: dict[tuple[int, int], bytes] = {}
         self._lock = threading.Lock()
         self.appender = GroupCommit(db)
+        self.loop_batch = LoopBatch(db) if db.inline_reads else None
 
     # --- keys -----------------------------------------------------------------------------------------------
 
@@ -159,6 +160,8 @@ class Ledger:
 
     async def disclose_async(self, entry: entries.Entry, encoded: bytes) -> Disclosed:
         """`disclose` for an event loop: other requests are served while the batch commits."""
+        if self.loop_batch is not None:
+            return Disclosed(await self.loop_batch.append(entry, encoded))
         return Disclosed(await self.appender.append_async(entry, encoded))
 
     # --- checkpoints and proofs ---------------------------------------------------------------------------

@@ -379,7 +379,8 @@ licensing_events = Table(
 
 # One row per Merkle leaf, append-only: `idx` is the leaf index (0-based, dense), `body` the entry's canonical
 # bytes (RFC 8785), `leaf_hash` SHA-256(0x00 || body). `kind`, `at` and `partner` repeat what the body says
-# so reports can filter without decoding every entry; `gesher ledger verify` checks they agree.
+# so reports can filter without decoding every entry; `gesher ledger verify` checks they agree. One index
+# only: every TAXII response appends a row, and each index is another page to write per commit.
 ledger_entries = Table(
     "ledger_entries",
     metadata,
@@ -390,7 +391,6 @@ ledger_entries = Table(
     Column("body", LargeBinary, nullable=False),
     Column("leaf_hash", LargeBinary, nullable=False),
     Index(None, "kind", "at"),
-    Index(None, "partner", "at"),
 )
 
 # The log's head, one row (id 1): its size, root and right edge (the roots of the perfect subtrees making up

@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("idx", name=op.f("pk_ledger_entries")),
     )
     op.create_index(op.f("ix_ledger_entries_kind_at"), "ledger_entries", ["kind", "at"])
-    op.create_index(op.f("ix_ledger_entries_partner_at"), "ledger_entries", ["partner", "at"])
     op.create_table(
         "ledger_head",
         sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
@@ -60,6 +59,5 @@ def downgrade() -> None:
     op.drop_table("ledger_keys")
     op.drop_table("ledger_checkpoints")
     op.drop_table("ledger_head")
-    op.drop_index(op.f("ix_ledger_entries_partner_at"), table_name="ledger_entries")
     op.drop_index(op.f("ix_ledger_entries_kind_at"), table_name="ledger_entries")
     op.drop_table("ledger_entries")
