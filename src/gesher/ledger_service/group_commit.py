@@ -19,8 +19,9 @@ from sqlalchemy.exc import DBAPIError
 
 from gesher.errors import Unavailable
 from gesher.ledger.entries import Entry
-from gesher.ledger_service.log import append_encoded
+from gesher.ledger_service.log import append_encoded, append_with
 from gesher.store.db import Database
+from gesher.store.ledger import Appender
 
 IDLE_SECONDS = 1.0
 MAX_BATCH = 500  # entries per transaction (a 1,000-object page is ~150 kB of entry)
@@ -81,19 +82,7 @@ class GroupCommit:
 
     def _run(self) -> None:
         while batch := self._next_batch():
-            try:
-                with self.db.write() as conn:
-                    first = append_encoded(conn, [(p.entry, p.encoded) for p in batch])
-                outcomes: list[Outcome] = [first + i for i in range(len(batch))]
-            except DBAPIError as error:
-                failed = Unavailable(
-                    f"the disclosure ledger cannot be appended ({error.orig}); nothing was served"
-                )
-                outcomes = [failed] * len(batch)
-            except Exception as error:
-                outcomes = [error] * len(batch)
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                pending.settle(outcome)
+            commit(self.db, batch)
 
     def _next_batch(self) -> list[_Pending]:
         """What has queued up (waiting up to IDLE_SECONDS for something); empty: the thread ends."""
@@ -109,12 +98,18 @@ class GroupCommit:
 
 def commit(db: Database, batch: Sequence[_Pending]) -> None:
     """Append a batch in one transaction and settle every entry with its index, or all with the error."""
+    pairs = [(p.entry, p.encoded) for p in batch]
     try:
-        with db.write() as conn:
-            first = append_encoded(conn, [(p.entry, p.encoded) for p in batch])
+        if db.inline_reads:  # SQLite, on the event loop: straight on the driver
+            with db.driver_write() as cursor:
+                first = append_with(Appender(cursor, error=db.driver_error), pairs)
+        else:
+            with db.write() as conn:
+                first = append_encoded(conn, pairs)
         outcomes: list[Outcome] = [first + i for i in range(len(batch))]
-    except DBAPIError as error:
-        failed = Unavailable(f"the disclosure ledger cannot be appended ({error.orig}); nothing was served")
+    except (DBAPIError, db.driver_error) as error:
+        cause = getattr(error, "orig", error)
+        failed = Unavailable(f"the disclosure ledger cannot be appended ({cause}); nothing was served")
         outcomes = [failed] * len(batch)
     except Exception as error:
         outcomes = [error] * len(batch)

@@ -40,9 +40,16 @@ def restore(head: store.Head) -> MerkleLog:
 
 
 def append_encoded(conn: Connection, encoded: Sequence[tuple[Entry, bytes]]) -> int:
-    """Append entries already encoded (`ledger.entries.encode`); return the index of the first."""
+    """Append entries already encoded (`ledger.entries.encode`) in the caller's transaction; return the
+    index of the first."""
+    return append_with(store.appender(conn), encoded)
+
+
+def append_with(statements: store.Appender, encoded: Sequence[tuple[Entry, bytes]]) -> int:
+    """`append_encoded` on the append statements of an open transaction: lock the head, extend the log,
+    insert the rows, store the new head."""
     try:
-        head = store.head(conn, lock=True)
+        head = statements.head()
         if head is None:
             raise Unavailable("the disclosure ledger has no head: run `gesher init`; nothing was done")
         log = restore(head)
@@ -52,12 +59,10 @@ def append_encoded(conn: Connection, encoded: Sequence[tuple[Entry, bytes]]) -> 
             leaf = leaf_hash(body)
             index = log.append(leaf)
             rows.append((index, entry.kind.value, micros(entry.at), entry.fields.get("partner"), body, leaf))
-        store.insert_entries(conn, rows)
-        store.set_head(conn, log.size, log.root(), b"".join(log.frontier))
-    except DBAPIError as error:
-        raise Unavailable(
-            f"the disclosure ledger cannot be appended ({error.orig}); nothing was done"
-        ) from None
+        statements.append(rows, store.Head(log.size, log.root(), b"".join(log.frontier)))
+    except (DBAPIError, statements.error) as error:
+        cause = getattr(error, "orig", error)
+        raise Unavailable(f"the disclosure ledger cannot be appended ({cause}); nothing was done") from None
     return first
 
 

@@ -5,6 +5,7 @@ connection inside one; services never commit."""
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -144,6 +145,9 @@ class Database:
         # An indexed SQLite read is a few tens of microseconds of local CPU work: cheaper to run on the event
         # loop than to hand to a thread. PostgreSQL waits on the network, so its calls go to the threadpool.
         self.inline_reads = is_sqlite(self.engine)
+        self.driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
+        self._driver: Any = None  # a dedicated driver connection for `driver_write`
+        self._driver_lock = threading.Lock()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -157,5 +161,28 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def driver_write(self) -> Iterator[Any]:
+        """A SQLite write transaction straight on a dedicated driver connection, yielding its cursor: for
+        the ledger's group commit, which runs on the event loop for every response that discloses data and
+        for which SQLAlchemy's connection and transaction handling cost four times the work (measured)."""
+        if not self.inline_reads:
+            raise RuntimeError("driver_write is for SQLite")
+        with self._driver_lock:
+            if self._driver is None:
+                self._driver = self.engine.raw_connection()  # configured by the connect hook above
+            cursor = self._driver.driver_connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
     def dispose(self) -> None:
+        with self._driver_lock:
+            if self._driver is not None:
+                self._driver.close()
+                self._driver = None
         self.engine.dispose()

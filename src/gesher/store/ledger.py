@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -36,23 +37,50 @@ def ensure_head(conn: Connection, empty_root: bytes) -> None:
     conn.execute(dialect_insert(conn, ledger_head).values(**values).on_conflict_do_nothing())
 
 
-# The head is read and written on every TAXII response that discloses anything: straight on the driver,
-# as SQLAlchemy's statement handling cost more than the SQL itself (measured: 3x the whole append).
+# Every TAXII response that discloses anything appends: the append runs straight on the driver's cursor
+# (inside the caller's transaction), as SQLAlchemy's statement handling cost several times the SQL itself
+# (measured on SQLite: 75 us for reading and writing the head through it, 8 us on the driver).
 _READ_HEAD = f"SELECT size, root, frontier FROM {ledger_head.name} WHERE id = {_HEAD}"
+_WRITE_HEAD = f"UPDATE {ledger_head.name} SET size = ?, root = ?, frontier = ? WHERE id = {_HEAD}"
+_INSERT = (
+    f"INSERT INTO {ledger_entries.name} (idx, kind, at, partner, body, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class Appender:
+    """The ledger's append statements on a DBAPI cursor in an open transaction. `postgresql`: the driver
+    takes %s markers, and the head is locked with FOR UPDATE (SQLite writers hold the database lock)."""
+
+    cursor: Any
+    postgresql: bool = False
+    error: type[Exception] = Exception  # the driver's DB-API Error: what a failed statement raises
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgresql else sql
+
+    def head(self) -> Head | None:
+        self.cursor.execute(_READ_HEAD + (" FOR UPDATE" if self.postgresql else ""))
+        row = self.cursor.fetchone()
+        return Head(int(row[0]), bytes(row[1]), bytes(row[2])) if row else None
+
+    def append(self, rows: Sequence[EntryRow], head: Head) -> None:
+        self.cursor.executemany(self._sql(_INSERT), rows)
+        self.cursor.execute(self._sql(_WRITE_HEAD), (head.size, head.root, head.frontier))
+
+
+def appender(conn: Connection) -> Appender:
+    """The append statements inside this SQLAlchemy connection's transaction."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    return Appender(cursor, postgresql=not is_sqlite(conn), error=conn.dialect.loaded_dbapi.Error)
 
 
 def head(conn: Connection, lock: bool = False) -> Head | None:
-    """The head; with `lock`, held until the transaction ends (PostgreSQL row lock; SQLite writers already
-    hold the database's write lock)."""
-    locking = " FOR UPDATE" if lock and not is_sqlite(conn) else ""
-    row = conn.exec_driver_sql(_READ_HEAD + locking).first()
+    """The head, as this transaction sees it; with `lock`, locked until the transaction ends."""
+    if lock:
+        return appender(conn).head()
+    row = conn.exec_driver_sql(_READ_HEAD).first()
     return Head(int(row[0]), bytes(row[1]), bytes(row[2])) if row else None
-
-
-def set_head(conn: Connection, size: int, root: bytes, frontier: bytes) -> None:
-    m = "?" if is_sqlite(conn) else "%s"
-    sql = f"UPDATE {ledger_head.name} SET size = {m}, root = {m}, frontier = {m} WHERE id = {_HEAD}"
-    conn.exec_driver_sql(sql, (size, root, frontier))
 
 
 def insert_entries(conn: Connection, rows: Sequence[EntryRow]) -> None:
