@@ -390,3 +390,38 @@ def test_tier_changes_and_release_decisions_are_entries(client: TestClient, node
         release.approve(conn, "analyst:ben", str(strict["id"]), "checked")
     decisions = [(e.actor, e.fields["decision"]) for e in recorded(node) if e.kind is Kind.RELEASE]
     assert decisions == [("analyst:ann", "request"), ("analyst:ben", "approve")]
+
+
+SANITISING = """
+version: 2
+defaults:
+  profile: internal
+profiles:
+  internal:
+    drop_internal_addresses: true
+rules:
+  - name: readers
+    partners: [reader]
+    max_tlp: AMBER
+    max_tier: offensive
+"""
+
+
+def test_a_redacted_object_is_recorded_with_the_hash_of_what_was_served(
+    client: TestClient, node: Node, world: World
+) -> None:
+    described = indicator("plain.example", description="beacons to 192.168.1.1 and 8.8.8.8")
+    post(client, world, "admin", world.intel.id, described, indicator("other.example"))
+    with node.db.write() as conn:
+        policies.load(conn, "test", SANITISING, "s.yaml", "sanitise")
+    r = client.get(objects_path(world), headers=world.headers("reader"))
+    sent = served_objects(r.content)
+    redacted = next(b for b in sent if described["id"].encode() in b)
+    assert b"192.168.1.1" not in redacted
+    recorded = {s.object_id: s.sha256 for s in entries.served(recorded_entry(node, r))}
+    assert recorded[str(described["id"])] == hashlib.sha256(redacted).hexdigest()
+    assert sorted(recorded.values()) == sorted(hashlib.sha256(b).hexdigest() for b in sent)
+
+
+def recorded_entry(node: Node, response) -> entries.Entry:  # type: ignore[no-untyped-def]
+    return recorded(node)[int(response.headers[HEADER])]

@@ -342,8 +342,8 @@ def _sha256(data: bytes) -> str:
 def _objects_disclosed(page: Page) -> list[Served]:
     """Each object served, with the SHA-256 of its exact bytes in the envelope (after sanitisation)."""
     return [
-        Served(str(oid), str(version), _sha256(body), page.rule(i))  # type: ignore[arg-type]
-        for i, (_, body, oid, version) in enumerate(page.rows)
+        Served(str(oid), str(version), digest.hex() if digest else _sha256(body), page.rule(i))  # type: ignore[union-attr,arg-type]
+        for i, (_, body, oid, version, digest) in enumerate(page.rows)
     ]
 
 

@@ -61,6 +61,7 @@ class _Candidate:
     date_added: int = 0
     label_id: int = 0
     hints: int = 0
+    sha256: bytes = b""  # of `body`, for the ledger (ingest entry now, disclosure entries later)
 
     @property
     def unversioned(self) -> bool:
@@ -95,6 +96,7 @@ def _candidate(obj: object) -> _Candidate | str:
     version = obj.get("modified", obj.get("created"))
     candidate = _Candidate(obj, body, str(obj["id"]), str(version) if version is not None else None)
     candidate.hints = serve_hints(body)
+    candidate.sha256 = hashlib.sha256(body).digest()  # before any lock, with the rest of validation
     return candidate
 
 
@@ -213,7 +215,7 @@ def _add_batch(
     store.set_flags(conn, collection, [(d, flags) for d, flags in changes.items() if d in old])
     result.stored_count += len(fresh)
     if fresh:  # one ledger entry per batch: [id, version, SHA-256 of the stored bytes] of each new version
-        stored = [[c.object_id, str(c.version_text), hashlib.sha256(c.body).hexdigest()] for c in fresh]
+        stored = [[c.object_id, str(c.version_text), c.sha256.hex()] for c in fresh]
         ledger.record(
             conn,
             Kind.INGEST,
@@ -318,5 +320,6 @@ def _row(
         c.label_id,
         False,
         c.hints,
+        c.sha256,
         c.body,
     )

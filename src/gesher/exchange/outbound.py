@@ -176,13 +176,17 @@ class Outbound:
             plan = plans.get(key, _UNPLANNED)
             if plan is _UNPLANNED:
                 plan = plans[key] = self._plan_for(key, allowed)
+            digest = values[-1] if wants_body else None  # objects(): the stored body's SHA-256 comes last
             if plan is not None:
                 sanitiser, denied = plan
                 if denied or (sanitiser is not None and sanitiser.needs(body, key & store.ADDRESS_HINT != 0)):
-                    body = _redacted(bytes(body), sanitiser, denied)
+                    body, digest = _redacted(bytes(body), sanitiser, denied), None
                     if body is None:
                         continue
-            out.append((date_added, body, object_id, *values) if wants_body else (date_added, *values))
+            if wants_body:
+                out.append((date_added, body, object_id, *values[:-1], digest))
+            else:
+                out.append((date_added, *values))
             rules.append(rule_of.get(serving >> store.LABEL_SHIFT, "policy"))
         return out
 
@@ -257,9 +261,10 @@ class Outbound:
         return _redacted(body, sanitiser, denied) is not None
 
     def objects(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
-        """(date_added, body, object id, version) rows of the objects the caller may receive, the body
-        serialised as served."""
-        return self._page(collection_id, q, after, limit, "body", "object_id", "version_text")
+        """(date_added, body, object id, version, sha256) rows of the objects the caller may receive, the
+        body serialised as served; sha256 is the stored body's digest when it is served unchanged, else None
+        (the ledger then hashes what is served)."""
+        return self._page(collection_id, q, after, limit, "body", "object_id", "version_text", "sha256")
 
     def manifest(self, collection_id: str, q: TaxiiQuery, after: int | None, limit: int) -> Page:
         """(date_added, id, version, spec_version) rows."""

@@ -114,6 +114,9 @@ objects = Table(
     # What serving this version may need, found once at ingest (bits in store.objects.SERVE_HINTS); NULL,
     # for versions stored before the column existed, means "look at the body".
     Column("serve_hints", SmallInteger, nullable=True),
+    # SHA-256 of `body`, taken at ingest: what the ledger records for a version served as stored (NULL for
+    # versions stored before the column existed: hashed when served).
+    Column("sha256", LargeBinary, nullable=True),
     Column("body", LargeBinary, nullable=False),
     PrimaryKeyConstraint("collection_key", "date_added"),
     UniqueConstraint("collection_key", "object_id", "version"),
