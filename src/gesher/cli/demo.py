@@ -203,7 +203,7 @@ def _explain(tokens: dict[str, str], ids: dict[str, str], host: str, port: int) 
         "the disclosure ledger: every response above was recorded (header X-Gesher-Ledger-Index: N);\n"
         "allied-cert checks its receipt with only the public key, the operator checks the whole ledger:\n"
         f"  curl -s -u allied-cert:{token} {base}/ledger/v1/entries/N/receipt > receipt.json\n"
-        "  gesher ledger verify-receipt receipt.json --key \"$(gesher ledger keys | tail -1)\"\n"
+        '  gesher ledger verify-receipt receipt.json --key "$(gesher ledger keys | tail -1)"\n'
         "  gesher ledger verify\n"
         "  gesher report disclosures --format html -o disclosures.html",
         markup=False,
