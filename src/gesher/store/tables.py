@@ -444,3 +444,52 @@ licensing_roles = Table(
     Column("reason", Text, nullable=False),
     Index(None, "partner_id", "id"),
 )
+
+# --- early warning (issue 7) ----------------------------------------------------------------------------
+
+# The values each stored indicator matches by equality (`gesher.warning.indicators.match_keys`), as tokens
+# `type:value`, plus one row (indicator id, indicator id) per indicator, so "is this indicator held" and
+# "which indicators name this value" are each one indexed lookup. Filled at ingest.
+indicator_keys = Table(
+    "indicator_keys",
+    metadata,
+    Column("token", String(600), nullable=False),
+    Column("indicator_id", String(300), nullable=False),
+    PrimaryKeyConstraint("token", "indicator_id"),
+)
+
+# Sightings reported by partners, append-only, attributed at report time (sector, country and critical
+# infrastructure as the registry said then). One row per token the sighting counts for.
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("received_at", BigInteger, nullable=False),
+    Column("seen_at", BigInteger, nullable=False),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("sector", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("critical", Boolean, nullable=False),
+    Column("type", SmallInteger, nullable=False),  # MISP: 0 sighting, 1 false positive, 2 expiration
+    Column("count", Integer, nullable=False),
+    Column("token", String(600), nullable=False),
+    Column("source", String(20), nullable=False),  # taxii, cli or file
+    Column("stix_id", String(300), nullable=True),  # the STIX sighting it came from, if any
+    Index(None, "token", "seen_at"),
+    Index(None, "partner_id", "received_at"),
+)
+
+# Alerts raised, one row per (token, level) in a spell of activity. `organisations` is the true count of
+# distinct reporters (for the ledger and analysts); what partners receive is the STIX report.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(300), primary_key=True),  # the STIX report id of the alert
+    Column("token", String(600), nullable=False),
+    Column("level", SmallInteger, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("raised_at", BigInteger, nullable=False),
+    Column("organisations", Integer, nullable=False),
+    Column("published", Text, nullable=False),  # JSON: the k-anonymous alert (no reporter identities)
+    Index(None, "token", "raised_at"),
+)
