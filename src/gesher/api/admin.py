@@ -9,22 +9,18 @@ schema)."""
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, Field
 from sqlalchemy import Connection
 
 from gesher.api.auth import principal_from_header
 from gesher.api.body import read_limited_body
-from gesher.errors import Forbidden, NotFound, UnsupportedMediaType
-from gesher.exchange.node import Node
+from gesher.api.rest import Body, NodeDep, Printable, Reason, documented, json_body, json_response, text
+from gesher.errors import Forbidden, NotFound
 from gesher.licensing_service import roles
 from gesher.partners import organisations, screening, service, vetting, watchlists
 from gesher.screening import normalise
@@ -37,17 +33,6 @@ from gesher.store.partners import PartnerRow
 from gesher.store.vetting import VettingEvent
 from gesher.store.watchlists import StoredList
 
-JSON = "application/json"
-M = TypeVar("M", bound=BaseModel)
-
-
-def _printable(value: str) -> str:
-    # PostgreSQL text cannot hold a NUL, and no name, file name or reason needs a control character
-    # (other unprintable characters, e.g. a no-break space in a pasted name, are fine).
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValueError("control characters are not allowed")
-    return value
-
 
 def _screenable(value: str) -> str:
     if not normalise(value):
@@ -55,24 +40,14 @@ def _screenable(value: str) -> str:
     return value
 
 
-def _text(max_length: int) -> StringConstraints:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
-
-
-Printable = AfterValidator(_printable)
 # The longest name screening takes (and an organisation record holds).
-Name = Annotated[str, _text(300), Printable, AfterValidator(_screenable)]
-Reason = Annotated[str, _text(2000), Printable]
-FileName = Annotated[str, _text(300), Printable]
-ListName = Annotated[str, _text(200), Printable]
-ListVersion = Annotated[str, _text(100), Printable]
+Name = Annotated[str, text(300), Printable, AfterValidator(_screenable)]
+FileName = Annotated[str, text(300), Printable]
+ListName = Annotated[str, text(200), Printable]
+ListVersion = Annotated[str, text(100), Printable]
 
 
 # --- bodies -----------------------------------------------------------------------------------------------
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ScreenBody(Body):
@@ -96,7 +71,7 @@ class OrganisationBody(Body):
 
 class LicensingRoleBody(Body):
     role: Literal["vendor", "officer", "senior-officer", "none"]
-    organisation: Annotated[str, _text(300), Printable] | None = Field(
+    organisation: Annotated[str, text(300), Printable] | None = Field(
         None, description="the vendor's organisation (required for a vendor) or the officer's agency"
     )
     reason: Reason
@@ -109,13 +84,6 @@ class OwnerBody(Body):
 
 
 # --- dependencies -----------------------------------------------------------------------------------------
-
-
-def _node(request: Request) -> Node:
-    return request.app.state.node  # type: ignore[no-any-return]
-
-
-NodeDep = Annotated[Node, Depends(_node)]
 
 
 def _admin(request: Request, node: NodeDep) -> str:
@@ -134,31 +102,6 @@ async def _raw_body(request: Request, node: NodeDep) -> bytes:
     return await read_limited_body(request, node.settings.max_content_length)
 
 
-def _json_body(model: type[M]) -> Callable[[Request, Node], Awaitable[M]]:
-    async def parse(request: Request, node: NodeDep) -> M:
-        kind = request.headers.get("content-type", JSON).partition(";")[0].strip().lower()
-        if kind != JSON:
-            raise UnsupportedMediaType(f"send the body as {JSON}, not {kind[:80]!r}")
-        raw = await read_limited_body(request, node.settings.max_content_length)
-        try:
-            return model.model_validate_json(raw)
-        except ValidationError as exc:
-            errors = exc.errors(include_url=False, include_context=False)
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
-
-    return parse
-
-
-def _json(content: object, status: int = 200) -> Response:
-    return Response(orjson.dumps(content), status_code=status, media_type=JSON)
-
-
-def _documented(model: type[BaseModel]) -> dict[str, Any]:
-    """The body's schema for /docs (bodies are parsed by a dependency, after authentication)."""
-    schema = model.model_json_schema(by_alias=True)
-    return {"requestBody": {"required": True, "content": {JSON: {"schema": schema}}}}
-
-
 # Router-level dependencies run before a route's own, so the caller is checked before any body is read.
 admin_router = APIRouter(prefix="/admin/v1", dependencies=[Depends(_admin)], tags=["admin"])
 
@@ -166,14 +109,14 @@ admin_router = APIRouter(prefix="/admin/v1", dependencies=[Depends(_admin)], tag
 # --- screening and watchlists -----------------------------------------------------------------------------
 
 
-@admin_router.post("/screen", openapi_extra=_documented(ScreenBody))
+@admin_router.post("/screen", openapi_extra=documented(ScreenBody))
 def screen(
-    node: NodeDep, actor: Actor, body: Annotated[ScreenBody, Depends(_json_body(ScreenBody))]
+    node: NodeDep, actor: Actor, body: Annotated[ScreenBody, Depends(json_body(ScreenBody))]
 ) -> Response:
     """Screen one name against the watchlists in force; the result and the list versions are recorded."""
     with node.db.write() as conn:
         result = screening.screen_query(node.screeners, conn, actor, body.name, body.country, body.schema_)
-    return _json(result.as_json())
+    return json_response(result.as_json())
 
 
 @admin_router.get("/watchlists")
@@ -181,7 +124,7 @@ def list_watchlists(node: NodeDep, every: Annotated[bool, Query(alias="all")] = 
     """The list versions in force (the newest of each list), or every version ever loaded."""
     with node.db.read() as conn:
         found = watchlist_store.history(conn) if every else watchlist_store.in_force(conn)
-    return _json([_stored_list(w) for w in found])
+    return json_response([_stored_list(w) for w in found])
 
 
 def _stored_list(w: StoredList) -> dict[str, object]:
@@ -209,7 +152,7 @@ def load_watchlist(
     nothing, then re-screen every partner at once: listed partners are cut off in this transaction."""
     with node.db.write() as conn:
         done = watchlists.update(node, conn, actor, data, filename, reason, name, version, published)
-    return _json(done.as_json(), 201)
+    return json_response(done.as_json(), 201)
 
 
 # --- partners ---------------------------------------------------------------------------------------------
@@ -242,7 +185,7 @@ def vet(node: NodeDep, actor: Actor, name: str) -> Response:
     """Assess the partner now (recorded); a listed partner or owner cuts it off in this transaction."""
     with node.db.write() as conn:
         done = vetting.vet(node, conn, actor, _partner(conn, name))
-    return _json(done.as_json())
+    return json_response(done.as_json())
 
 
 @admin_router.get("/partners/{name}/vetting")
@@ -250,43 +193,43 @@ def vetting_history(node: NodeDep, name: str) -> Response:
     """The partner's vetting history, oldest first (append-only)."""
     with node.db.read() as conn:
         events = records.events_of(conn, _partner(conn, name).id)
-    return _json([_event(e) for e in events])
+    return json_response([_event(e) for e in events])
 
 
-@admin_router.post("/partners/{name}/tier", openapi_extra=_documented(TierBody))
+@admin_router.post("/partners/{name}/tier", openapi_extra=documented(TierBody))
 def approve_tier(
-    node: NodeDep, actor: Actor, name: str, body: Annotated[TierBody, Depends(_json_body(TierBody))]
+    node: NodeDep, actor: Actor, name: str, body: Annotated[TierBody, Depends(json_body(TierBody))]
 ) -> Response:
     """Approve the latest vetting's proposed tier, or override it (null: no tier), with a reason."""
     with node.db.write() as conn:
         event = vetting.approve_tier(conn, actor, _partner(conn, name), body.tier, body.reason)
-    return _json(_event(event))
+    return json_response(_event(event))
 
 
-@admin_router.put("/partners/{name}/organisation", openapi_extra=_documented(OrganisationBody))
+@admin_router.put("/partners/{name}/organisation", openapi_extra=documented(OrganisationBody))
 def set_organisation(
     node: NodeDep,
     actor: Actor,
     name: str,
-    body: Annotated[OrganisationBody, Depends(_json_body(OrganisationBody))],
+    body: Annotated[OrganisationBody, Depends(json_body(OrganisationBody))],
 ) -> Response:
     """Enter or change the organisation record behind the partner (the names it is screened under)."""
     with node.db.write() as conn:
         saved = organisations.set_record(
             conn, actor, _partner(conn, name), body.legal_name, body.aliases, body.government_share
         )
-    return _json(_organisation(saved))
+    return json_response(_organisation(saved))
 
 
-@admin_router.post("/partners/{name}/owners", status_code=201, openapi_extra=_documented(OwnerBody))
+@admin_router.post("/partners/{name}/owners", status_code=201, openapi_extra=documented(OwnerBody))
 def add_owner(
-    node: NodeDep, actor: Actor, name: str, body: Annotated[OwnerBody, Depends(_json_body(OwnerBody))]
+    node: NodeDep, actor: Actor, name: str, body: Annotated[OwnerBody, Depends(json_body(OwnerBody))]
 ) -> Response:
     """Record an owner of the partner; owners are screened with it (a listed owner blocks it)."""
     with node.db.write() as conn:
         partner = _partner(conn, name)
         owner = organisations.set_owner(conn, actor, partner, body.name, body.country, body.share)
-    return _json({"partner": name, "owner": _organisation(owner), "share": body.share}, 201)
+    return json_response({"partner": name, "owner": _organisation(owner), "share": body.share}, 201)
 
 
 def _role(row: RoleRow | None) -> dict[str, object] | None:
@@ -303,18 +246,18 @@ def licensing_role(node: NodeDep, name: str) -> Response:
     with node.db.read() as conn:
         partner = _partner(conn, name)
         held, history = roles.role_of(conn, partner), roles.history_of(conn, partner)
-    return _json({"partner": name, "role": _role(held), "history": [_role(r) for r in history]})
+    return json_response({"partner": name, "role": _role(held), "history": [_role(r) for r in history]})
 
 
-@admin_router.put("/partners/{name}/licensing-role", openapi_extra=_documented(LicensingRoleBody))
+@admin_router.put("/partners/{name}/licensing-role", openapi_extra=documented(LicensingRoleBody))
 def set_licensing_role(
     node: NodeDep,
     actor: Actor,
     name: str,
-    body: Annotated[LicensingRoleBody, Depends(_json_body(LicensingRoleBody))],
+    body: Annotated[LicensingRoleBody, Depends(json_body(LicensingRoleBody))],
 ) -> Response:
     """Give the partner a role in export licensing (vendor of an organisation, officer, senior officer) or
     withdraw it ("none"), with a reason; recorded in the audit log."""
     with node.db.write() as conn:
         held = roles.set_role(conn, actor, _partner(conn, name), body.role, body.organisation, body.reason)
-    return _json({"partner": name, "role": _role(held)})
+    return json_response({"partner": name, "role": _role(held)})

@@ -46,14 +46,14 @@ def _printable(value: str) -> str:
     return value
 
 
-def _text(max_length: int) -> StringConstraints:
+def text(max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
 Printable = AfterValidator(_printable)
-Name = Annotated[str, _text(300), Printable]  # names and ids: items, organisations, parties, licences
-Reason = Annotated[str, _text(2000), Printable]
-LongText = Annotated[str, _text(4000), Printable]  # descriptions, notes, allegations
+Name = Annotated[str, text(300), Printable]  # names and ids: items, organisations, parties, licences
+Reason = Annotated[str, text(2000), Printable]
+LongText = Annotated[str, text(4000), Printable]  # descriptions, notes, allegations
 
 
 class Body(BaseModel):
