@@ -134,13 +134,29 @@ CASES = [
         CHAIN, T.OFFENSIVE, set(), set(), (), {"INTRUSION_SOFTWARE"}, id="exploit chain: not listed"
     ),
     pytest.param(UNLOCKER, T.DUAL_USE, set(), set(), (), {"INTRUSION_SOFTWARE"}, id="forensic extraction"),
+    # Wassenaar's 2017 notes on disclosure and incident response cover technology (4.E.1.a/c) only: tooling
+    # for intrusion software stays under 4.D.4 and OFFENSIVE whatever purpose is claimed.
     pytest.param(
-        DISCLOSURE, T.DUAL_USE, set(), set(), (VD,), {"CARVED_OUT"}, id="disclosure tool: not 4.D.4"
+        DISCLOSURE,
+        T.OFFENSIVE,
+        {"4.D.4"},
+        {"4D004"},
+        (),
+        {"INTRUSION_TOOLING", "CARVE_OUT_UNUSED"},
+        id="disclosure tool: still 4.D.4",
     ),
     pytest.param(
         NO_CLAIM, T.OFFENSIVE, {"4.D.4"}, set(), (), {"INTRUSION_TOOLING"}, id="without the carve-out"
     ),
-    pytest.param(SINKHOLE, T.DUAL_USE, set(), set(), (IR,), {"CARVED_OUT"}, id="incident response"),
+    pytest.param(
+        SINKHOLE,
+        T.OFFENSIVE,
+        {"4.D.4"},
+        {"4D004"},
+        (),
+        {"INTRUSION_TOOLING", "CARVE_OUT_UNUSED"},
+        id="incident response tooling: still 4.D.4",
+    ),
     pytest.param(PATCHER, T.DUAL_USE, set(), set(), (BU,), {"CARVED_OUT"}, id="basic updates"),
     pytest.param(
         IMPLANT_UPDATER,

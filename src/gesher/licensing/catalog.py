@@ -271,10 +271,11 @@ def intrusion_software(item: Capability) -> Finding:
 
 def intrusion_tooling(item: Capability) -> Finding:
     """Systems (4.A.5) and software (4.D.4) specially designed to generate, operate, deliver or communicate
-    with intrusion software are controlled and OFFENSIVE, unless a carve-out applies, which removes the
-    control and leaves the item DUAL_USE: vulnerability disclosure, incident response, or (for software only)
-    basic updates that neither update nor create intrusion software or its platform. Declared purposes count
-    only if what the item works with meets the intrusion-software definition."""
+    with intrusion software are controlled and OFFENSIVE. The update note on 4.D.4 takes the control away
+    from software that only delivers basic updates (never one that updates or creates intrusion software or
+    its platform), leaving it DUAL_USE. Vulnerability disclosure and incident response take nothing away
+    here: Wassenaar's 2017 notes for those purposes are notes on technology (4.E.1.a/c) only. Declared
+    purposes count only if what the item works with meets the intrusion-software definition."""
     if not item.purposes:
         return Finding()
     purposes = _names(tuple(sorted(item.purposes)))
@@ -282,11 +283,11 @@ def intrusion_tooling(item: Capability) -> Finding:
         text = f"designed to {purposes} software that is not intrusion software (the definition is not met)"
         return Finding(rationale=(Rationale("NOT_INTRUSION_TOOLING", text),))
     controls = _tooling_controls(item)
-    carved = _carved(item, _tooling_carve_outs(item))
-    if carved:
-        text = f"designed to {purposes} intrusion software, for {_names(carved)}: "
-        text += f"{_codes(controls)} do not apply, DUAL_USE"
-        return Finding(GesherTier.DUAL_USE, carved_out=carved, rationale=(Rationale("CARVED_OUT", text),))
+    updates = _carved(item, _update_note(item))
+    if updates:
+        text = f"designed to {purposes} intrusion software, for {_names(updates)}: "
+        text += f"{_codes(controls)} do not apply (the note on 4.D.4), DUAL_USE"
+        return Finding(GesherTier.DUAL_USE, carved_out=updates, rationale=(Rationale("CARVED_OUT", text),))
     text = f"specially designed to {purposes} intrusion software: {_codes(controls)}, OFFENSIVE"
     return Finding(GesherTier.OFFENSIVE, controls, rationale=(Rationale("INTRUSION_TOOLING", text),))
 
@@ -385,13 +386,12 @@ def _tooling_controls(item: Capability) -> tuple[ControlRef, ...]:
     return controls + ((WA_4D4,) if ItemForm.SOFTWARE in item.forms else ())
 
 
-def _tooling_carve_outs(item: Capability) -> tuple[CarveOut, ...]:
+def _update_note(item: Capability) -> tuple[CarveOut, ...]:
     """The update note is a note on 4.D.4 (software), and does not cover software that updates or creates
     intrusion software or its command-and-delivery platform."""
-    carve_outs = (CarveOut.VULNERABILITY_DISCLOSURE, CarveOut.INCIDENT_RESPONSE)
     if item.updates_intrusion_tooling or ItemForm.SYSTEM in item.forms:
-        return carve_outs
-    return (*carve_outs, CarveOut.BASIC_UPDATES)
+        return ()
+    return (CarveOut.BASIC_UPDATES,)
 
 
 def _unused_carve_outs(item: Capability, used: tuple[CarveOut, ...]) -> list[Rationale]:
@@ -402,6 +402,8 @@ def _unused_carve_outs(item: Capability, used: tuple[CarveOut, ...]) -> list[Rat
     text = f"carve-out claimed but not applied ({_names(unused)}): no control it covers would apply"
     if CarveOut.BASIC_UPDATES in unused and item.updates_intrusion_tooling:
         text += "; the update note never covers software that updates or creates intrusion software"
+    if {CarveOut.VULNERABILITY_DISCLOSURE, CarveOut.INCIDENT_RESPONSE} & set(unused) and item.purposes:
+        text += "; the notes on vulnerability disclosure and incident response cover technology (4.E.1) only"
     return [Rationale("CARVE_OUT_UNUSED", text, "classify")]
 
 
