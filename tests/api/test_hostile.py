@@ -23,7 +23,7 @@ from gesher.partners import service
 from gesher.settings import Settings
 from gesher.stix.timestamps import now_micros
 from gesher.store import partners as partner_store
-from gesher.store.collections import DEFINITIONS_ID
+from gesher.store.collections import ALERTS_ID, DEFINITIONS_ID
 from gesher.taxii.cursor import CursorCodec, CursorScope
 from gesher.taxii.query import parse_query
 from tests.conftest import TAXII, World
@@ -93,7 +93,8 @@ def stored(client: TestClient, world: World, collection_id: str) -> list[dict[st
 def assert_serving(client: TestClient, world: World) -> None:
     r = client.get(f"{ROOT}/collections/", headers=world.headers("reader"))
     assert r.status_code == 200
-    assert {c["id"] for c in r.json()["collections"]} == {world.intel.id, world.inbox.id, DEFINITIONS_ID}
+    listed = {c["id"] for c in r.json()["collections"]}
+    assert listed == {world.intel.id, world.inbox.id, DEFINITIONS_ID, ALERTS_ID}
     assert client.get(objects_url(world.intel.id), headers=world.headers("reader")).status_code == 200
 
 
@@ -934,11 +935,12 @@ def test_collection_lists_omit_collections_without_a_grant(client: TestClient, w
         assert r.status_code == 200
         return {c["id"]: (c["can_read"], c["can_write"]) for c in r.json().get("collections", [])}
 
-    definitions = {DEFINITIONS_ID: (True, False)}  # every partner reads what the exchange publishes
+    # every partner reads what the exchange publishes: its definitions and its early-warning alerts
+    definitions = {DEFINITIONS_ID: (True, False), ALERTS_ID: (True, False)}
     assert listed("outsider") == definitions
     assert listed("reader") == {world.intel.id: (True, False), world.inbox.id: (True, True)} | definitions
     assert listed("writer") == {world.intel.id: (True, True), world.inbox.id: (False, True)} | definitions
-    everything = (world.intel.id, world.secret.id, world.inbox.id, DEFINITIONS_ID)
+    everything = (world.intel.id, world.secret.id, world.inbox.id, DEFINITIONS_ID, ALERTS_ID)
     assert listed("admin") == {cid: (True, True) for cid in everything}
 
 

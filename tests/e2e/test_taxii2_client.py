@@ -28,7 +28,7 @@ import requests
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from gesher.stix.gesher_marking import published_objects
-from gesher.store.collections import DEFINITIONS_ID, DEFINITIONS_NAME
+from gesher.store.collections import ALERTS_ID, ALERTS_NAME, DEFINITIONS_ID, DEFINITIONS_NAME
 from tests.conftest import TAXII
 from tests.e2e.conftest import Gesher, served
 from tests.e2e.stix_check import errors_of
@@ -172,7 +172,10 @@ def test_cli_ingest_report_accounts_for_every_object(exchange: Exchange) -> None
 
 def test_cli_lists_and_refuses(exchange: Exchange) -> None:
     listed = json.loads(exchange.gesher("collection", "list", "--json").stdout)
-    assert {c["name"]: c["id"] for c in listed} == exchange.collections | {DEFINITIONS_NAME: DEFINITIONS_ID}
+    assert {c["name"]: c["id"] for c in listed} == exchange.collections | {
+        DEFINITIONS_NAME: DEFINITIONS_ID,
+        ALERTS_NAME: ALERTS_ID,
+    }
     partners = {p["name"]: p for p in json.loads(exchange.gesher("partner", "list", "--json").stdout)}
     assert set(partners) == {"analyst", "bystander"} and partners["analyst"]["kind"] == "isac"
     refused = exchange.gesher("partner", "add", "analyst", "--country", "GB", "--kind", "isac", ok=False)
@@ -219,8 +222,9 @@ def test_collections_and_their_access_over_bearer(exchange: Exchange) -> None:
 
 def test_a_partner_without_grants_sees_only_the_published_definitions(exchange: Exchange) -> None:
     (root,) = exchange.basic("bystander").api_roots
-    (definitions,) = root.collections
+    definitions, alerts = sorted(root.collections, key=lambda c: c.id != DEFINITIONS_ID)
     assert (definitions.id, definitions.can_read, definitions.can_write) == (DEFINITIONS_ID, True, False)
+    assert (alerts.id, alerts.can_read, alerts.can_write) == (ALERTS_ID, True, False)  # issue 7
     published = {o["id"]: o for o in definitions.get_objects()["objects"]}
     assert published == {o["id"]: o for o in published_objects()}  # readable by any tool, unvetted or not
     hidden_id, missing_id = exchange.collections[REAL], str(uuid.uuid4())
@@ -385,7 +389,7 @@ def _objects_url(exchange: Exchange) -> str:
 
 def _assert_serving(exchange: Exchange) -> None:
     r = requests.get(f"{exchange.root}collections/", headers=exchange.headers(), timeout=10)
-    assert r.status_code == 200 and len(r.json()["collections"]) == 3  # with gesher-definitions
+    assert r.status_code == 200 and len(r.json()["collections"]) == 4  # with gesher-definitions and alerts
 
 
 def _raw_request(exchange: Exchange, payload: bytes) -> bytes:

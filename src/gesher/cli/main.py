@@ -25,6 +25,7 @@ from gesher.cli import (
     report,
     serve,
     vetting,
+    warning,
 )
 from gesher.cli.context import fail, out, state
 from gesher.errors import GesherError
@@ -62,6 +63,8 @@ app.add_typer(licensing.item_app, name="item")
 app.add_typer(licensing.project_app, name="project")
 app.add_typer(licensing_licences.app, name="licence")
 app.add_typer(licensing_misuse.app, name="misuse")
+app.add_typer(warning.app, name="sighting")
+app.command("alerts")(warning.alerts_command)
 app.command("screen")(vetting.screen)
 app.command("vet")(vetting.vet)
 app.command("ingest")(ingest.ingest)

@@ -27,6 +27,13 @@ def ensure_definitions(conn: Connection) -> None:
         raise ConfigurationError(f"the published definitions could not be stored: {result.failures[0]}")
 
 
+def ensure_alerts(conn: Connection) -> None:
+    """The `alerts` collection early warning publishes into (idempotent)."""
+    if store.by_name_or_id(conn, store.ALERTS_ID) is None:
+        store.insert(conn, store.ALERTS_ID, store.ALERTS_NAME, _ALERTS, now_micros())
+
+
+_ALERTS = "Early-warning alerts: threats seen by several partners, without who reported them"
 _DEFINITIONS = (
     "STIX definitions this exchange publishes: gesher's marking extension, its publisher, its marks"
 )

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from gesher.errors import ConfigurationError
 from gesher.exchange.clearance import Clearance
-from gesher.exchange.collections import ensure_definitions
+from gesher.exchange.collections import ensure_alerts, ensure_definitions
 from gesher.ledger_service import keys as ledger_keys
 from gesher.ledger_service import log as ledger_log
 from gesher.ledger_service.ledger import Ledger
@@ -59,6 +59,7 @@ class Node:
                 ledger_log.ensure(conn)
                 _ensure_ledger_key(conn, settings, settings.ledger_origin or f"gesher/{identity}")
                 ensure_definitions(conn)
+                ensure_alerts(conn)
             return cls.open(settings, db)
         except BaseException:
             db.dispose()

@@ -56,6 +56,10 @@ class Page:
 _POINTERS: Final = {
     "relationship": ("source_ref", "target_ref"),
     "sighting": ("sighting_of_ref", "observed_data_refs", "where_sighted_refs"),
+    # A report or note listing a hidden object would name it (issue 7: alerts never reveal hidden
+    # indicators to a recipient).
+    "report": ("object_refs",),
+    "note": ("object_refs",),
 }
 assert set(_POINTERS) == set(store.POINTER_TYPES)
 _SERVING_COLUMNS = ("serving", "object_id", "body")  # store.objects packs what serving needs into `serving`

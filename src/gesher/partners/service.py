@@ -108,7 +108,10 @@ def principal_of(
         country=partner.country,
         kind=partner.kind,
         is_admin=partner.is_admin,
-        grants={collection_store.DEFINITIONS_ID: Grant(True, False)}
+        grants={
+            collection_store.DEFINITIONS_ID: Grant(True, False),
+            collection_store.ALERTS_ID: Grant(True, False),
+        }
         | {cid: Grant(r, w) for cid, (r, w) in grants.items()},
         entitlement=entitlement_of(partner),
         policy_state=policy_state,

@@ -12,6 +12,10 @@ from gesher.store.tables import collections
 # readable by every partner in good standing, writable by none.
 DEFINITIONS_ID = "5b1f3c2e-8d4a-4e7b-9c61-2a0d9e4f7b13"
 DEFINITIONS_NAME = "gesher-definitions"
+# Early-warning alerts (issue 7): readable by every partner in good standing, writable by none; what each
+# partner receives of it is decided by the tiered policy, as everywhere.
+ALERTS_ID = "8d0c6b1e-3f52-4a9b-b7e4-6c1a2f90d5e7"
+ALERTS_NAME = "alerts"
 
 
 @dataclass(frozen=True)

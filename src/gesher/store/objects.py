@@ -161,11 +161,11 @@ def matching(
 # `serving` (label id << 4 | the bits below): one plain integer converts far faster than five typed columns
 # (SQLAlchemy runs a Python processor per boolean), and the serving loop reads them with bit tests.
 ADDRESS_HINT = 1  # the body may spell an internal address (sanitise.may_hold_address, found at ingest)
-POINTER = 2  # a relationship or sighting: withheld when it points at something hidden
+POINTER = 2  # a relationship, sighting, report or note: withheld when it points at something hidden
 SEVERAL = 4  # the object has other versions in this collection
 RELEASED = 8  # a second analyst approved this version's release
 LABEL_SHIFT = 4
-POINTER_TYPES = ("relationship", "sighting")
+POINTER_TYPES = ("relationship", "sighting", "report", "note")
 _SERVING = (
     func.coalesce(objects.c.label_id, 0) * (1 << LABEL_SHIFT)
     + case((objects.c.released, RELEASED), else_=0)

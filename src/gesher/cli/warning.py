@@ -1,0 +1,91 @@
+"""`gesher sighting ...` and `gesher alerts`: early warning from the command line (issue 7).
+
+An operator records what a partner reported (one value, or a sensor/SIEM export file) on its behalf; the
+sightings are attributed to that partner, correlated, and may raise alerts, exactly as over TAXII."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from gesher.cli.context import out, print_json, state
+from gesher.errors import InvalidRequest
+from gesher.partners.service import require_partner
+from gesher.warning.observations import SIGHTING_NAMES, Format, parse, parse_time
+from gesher.warning_service import alerts, sightings
+from gesher.warning_service.sightings import Outcome, Report
+
+app = typer.Typer(help="Record partners' sightings (values or observation files).", no_args_is_help=True)
+
+_PARTNER = typer.Option(..., "--partner", help="The reporting partner (its sectors and country count).")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    value: str = typer.Argument(..., help="The observed value (domain, IP address, URL, e-mail, hash)."),
+    partner: str = _PARTNER,
+    kind: str = typer.Option("sighting", "--type", help="sighting, false-positive or expiration."),
+    time: str | None = typer.Option(None, help="When it was seen (RFC 3339 or epoch seconds); default now."),
+    value_type: str | None = typer.Option(None, "--value-type", help="Declared type; default: by shape."),
+) -> None:
+    """Record one sighting of a value by a partner."""
+    if kind not in SIGHTING_NAMES:
+        raise InvalidRequest(f"--type {kind!r} must be sighting, false-positive or expiration")
+    now = datetime.now(tz=UTC)
+    when = _time(time) if time else now
+    report = sightings.value_report(value, when, SIGHTING_NAMES[kind], value_type)
+    _record(ctx, partner, [report], now, "cli")
+
+
+@app.command("load")
+def load(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or JSON lines observations."),
+    partner: str = _PARTNER,
+    fmt: Format | None = typer.Option(None, "--format", help="csv or jsonl; default: by the file's suffix."),
+) -> None:
+    """Record every observation of a file by a partner: the whole file, or nothing (line-precise errors)."""
+    now = datetime.now(tz=UTC)
+    chosen = fmt or (Format.CSV if file.suffix.lower() == ".csv" else Format.JSONL)
+    observations = parse(file.read_bytes(), chosen, now)
+    _record(ctx, partner, sightings.observation_reports(observations), now, "file")
+
+
+def alerts_command(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """List early-warning alerts, oldest first (analyst view: token and true reporter count)."""
+    with state(ctx).node().db.read() as conn:
+        found = alerts.listing(conn)
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        out.print("no alerts")
+    for a in found:
+        out.print(
+            f"{a['raised_at']}  L{a['level']}  {a['token']}  {a['organisations']} organisations  "
+            f"{a['rule']}  {a['id']}",
+            highlight=False,
+        )
+
+
+def _time(text: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise InvalidRequest(f"--time: {exc}") from None
+
+
+def _record(ctx: typer.Context, name: str, reports: list[Report], now: datetime, source: str) -> None:
+    node = state(ctx).node()
+    with node.db.write() as conn:
+        reporter = require_partner(conn, name)
+        done: Outcome = sightings.record(conn, reporter, reports, now, node.settings, node.identity, source)
+    out.print(f"{len(reports)} sighting(s) recorded for {name} ({done.stored} row(s))", highlight=False)
+    for p in done.alerts:
+        a = p.raised.alert
+        out.print(f"alert {p.id}: {a.rule} ({p.raised.token})", highlight=False)

@@ -1,0 +1,34 @@
+"""The TAXII POST hook of early warning: sightings in an envelope a partner posts are recorded as its
+reports, correlated, and may raise alerts, in the request's write transaction (issue 7).
+
+Kept cheap for the common case: an envelope without sightings costs one pass over its object types."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from gesher.exchange.ingest import Prepared
+from gesher.exchange.node import Node
+from gesher.policy.principal import Principal
+from gesher.stix.timestamps import now_micros
+from gesher.store import partners
+from gesher.warning_service import sightings, stix_sightings
+from gesher.warning_service.correlation import from_micros
+
+
+def sightings_posted(
+    node: Node, conn: Connection, principal: Principal, prepared: Prepared, successes: list[dict[str, str]]
+) -> None:
+    """Record the sightings among the posted objects that ingest accepted, as reports by the caller."""
+    objects = [
+        obj for _, obj, _ in prepared.checked if isinstance(obj, dict) and obj.get("type") == "sighting"
+    ]
+    if not objects:
+        return
+    accepted = {s["id"] for s in successes if "id" in s}
+    reports = stix_sightings.reports(objects, accepted)
+    partner = partners.by_name(conn, principal.name)
+    if not reports or partner is None:
+        return
+    now = from_micros(now_micros())
+    sightings.record(conn, partner, reports, now, node.settings, node.identity, source="taxii")

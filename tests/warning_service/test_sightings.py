@@ -1,0 +1,161 @@
+"""Sightings in, over TAXII and the CLI (issue 7): attribution, matching by value, false positives, no
+existence leak for hidden or unknown indicators, clock skew, rate limits, and whole-file-or-nothing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from gesher.api.app import create_app
+from gesher.cli.main import app
+from gesher.exchange.node import Node
+from gesher.store.collections import ALERTS_ID
+from gesher.store.tables import alerts, sightings
+from tests.warning_service.exchange import Exchange
+
+DOMAIN = "weather4free.com"
+
+
+@pytest.fixture
+def exchange(node: Node, client: TestClient) -> Iterator[Exchange]:
+    yield Exchange(node, client)
+
+
+def count(exchange: Exchange, table: object) -> int:
+    with exchange.node.db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def cli(exchange: Exchange, *args: str, ok: bool = True, **env: str) -> str:
+    settings = exchange.node.settings
+    base = ["--data-dir", str(settings.data_dir), "--database-url", settings.resolved_database_url()]
+    result = CliRunner().invoke(app, [*base, *args], env=env)
+    assert (result.exit_code == 0) == ok, result.output
+    return result.output
+
+
+def test_a_sighting_is_attributed_to_its_partner_with_sector_and_country(exchange: Exchange) -> None:
+    exchange.sight("grid-energy", exchange.domains[DOMAIN])
+    with exchange.node.db.read() as conn:
+        (row,) = conn.execute(select(sightings)).all()
+    assert (row.partner_id, row.sector, row.country, row.critical) == (
+        exchange.partner_ids["grid-energy"],
+        "energy",
+        "IL",
+        True,
+    )
+    assert (row.token, row.type, row.source) == (exchange.domains[DOMAIN], 0, "taxii")
+
+
+def _normalised(body: bytes) -> bytes:
+    """A status resource without what differs between any two requests (ids, timestamps)."""
+    text = re.sub(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", b"ID", body)
+    return re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", b"TIME", text)
+
+
+def test_a_sighting_of_a_hidden_indicator_is_answered_as_one_of_an_unknown_one(exchange: Exchange) -> None:
+    hidden = exchange.sight("first-bank", str(exchange.hidden["id"]))
+    unknown = exchange.sight("first-bank", f"indicator--{uuid.uuid4()}")
+    assert hidden.status_code == unknown.status_code == 202
+    assert _normalised(hidden.content) == _normalised(unknown.content)
+    # Both are correlated alike, and neither kind of alert names the indicator to one who may not see it.
+    exchange.sight("ministry-of-health", str(exchange.hidden["id"]))
+    served = exchange.alerts_raw("first-bank")
+    assert str(exchange.hidden["id"]).encode() not in served
+    assert [r["object_refs"] for r in orjson.loads(served)["objects"]] == [[exchange.node.identity]]
+
+
+def test_a_value_sighting_counts_for_the_indicators_naming_it(exchange: Exchange) -> None:
+    cli(exchange, "sighting", "add", "WEATHER4FREE.COM.", "--partner", "first-bank")
+    assert exchange.sight("ministry-of-health", exchange.domains[DOMAIN]).status_code == 202
+    with exchange.node.db.read() as conn:
+        tokens = [t for (t,) in conn.execute(select(sightings.c.token))]
+        levels = [lv for (lv,) in conn.execute(select(alerts.c.level))]
+    assert tokens == [exchange.domains[DOMAIN]] * 2 and levels == [2]
+    listed = orjson.loads(cli(exchange, "alerts", "--json"))
+    assert [(a["level"], a["organisations"]) for a in listed] == [(2, 2)]
+
+
+def test_unmatched_values_correlate_across_partners_without_naming_them(exchange: Exchange) -> None:
+    for who in ("first-bank", "ministry-of-health"):
+        cli(exchange, "sighting", "add", "198.51.100.7", "--partner", who)
+    served = exchange.alerts_raw("observer-cert")
+    assert b"198.51.100.7" not in served
+    assert [r["object_refs"] for r in orjson.loads(served)["objects"]] == [[exchange.node.identity]]
+
+
+def test_a_standing_false_positive_suppresses_a_two_partner_alert(exchange: Exchange) -> None:
+    target = exchange.domains[DOMAIN]
+    cli(exchange, "sighting", "add", DOMAIN, "--partner", "observer-cert", "--type", "false-positive")
+    exchange.sight("first-bank", target)
+    exchange.sight("ministry-of-health", target)
+    assert exchange.alerts("observer-cert") == []
+    exchange.sight("grid-energy", target)  # a third partner outweighs one false positive
+    assert [r["labels"][1] for r in exchange.alerts("observer-cert")] == ["level-3", "level-3"]
+
+
+def test_future_times_are_refused_and_nothing_is_stored(exchange: Exchange) -> None:
+    r = exchange.sight("first-bank", exchange.domains[DOMAIN], when="2099-01-01T00:00:00.000Z")
+    assert r.status_code == 400 and "in the future" in r.json()["description"]
+    assert count(exchange, sightings) == 0
+    out = cli(
+        exchange,
+        "sighting",
+        "add",
+        DOMAIN,
+        "--partner",
+        "first-bank",
+        "--time",
+        "2099-01-01T00:00:00Z",
+        ok=False,
+    )
+    assert "in the future" in out
+    assert count(exchange, sightings) == 0
+
+
+def test_an_unknown_sighting_type_is_400(exchange: Exchange) -> None:
+    r = exchange.sight("first-bank", exchange.domains[DOMAIN], x_gesher_sighting_type="maybe")
+    assert r.status_code == 400 and count(exchange, sightings) == 0
+
+
+def test_floods_are_rate_limited(node: Node) -> None:
+    limited = Node.open(node.settings.model_copy(update={"sighting_rate_limit": 3}), node.db)
+    with TestClient(create_app(limited.settings, limited)) as client:
+        exchange = Exchange(limited, client)
+        target = exchange.domains[DOMAIN]
+        assert [exchange.sight("first-bank", target).status_code for _ in range(4)] == [202, 202, 202, 429]
+        r = exchange.sight("first-bank", target)
+        assert r.status_code == 429 and "rate limit" in r.json()["description"]
+        assert exchange.sight("ministry-of-health", target).status_code == 202  # per partner
+        out = cli(exchange, "sighting", "add", DOMAIN, "--partner", "first-bank", ok=False, **LIMIT)
+        assert "rate limit" in out
+        assert count(exchange, sightings) == 4
+
+
+LIMIT = {"GESHER_SIGHTING_RATE_LIMIT": "3"}
+
+
+def test_an_observation_file_is_loaded_whole_or_not_at_all(exchange: Exchange, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("value,time\nweather4free.com,2026-01-01T00:00:00Z\nnot a value,yesterday\n")
+    out = cli(exchange, "sighting", "load", str(bad), "--partner", "first-bank", ok=False)
+    assert "line 3" in out and count(exchange, sightings) == 0
+    good = tmp_path / "good.jsonl"
+    good.write_text(
+        '{"value": "weather4free.com", "time": 1767225600}\n{"value": "smscentro.com", "time": 1767225600}\n'
+    )
+    assert "2 sighting(s) recorded" in cli(exchange, "sighting", "load", str(good), "--partner", "first-bank")
+    assert count(exchange, sightings) == 2
+
+
+def test_the_alerts_collection_is_read_only_for_partners(exchange: Exchange) -> None:
+    r = exchange.post("first-bank", ALERTS_ID, {"type": "x"})
+    assert r.status_code == 403
