@@ -5,6 +5,7 @@ What `policy explain` and `policy preview` say a partner receives is checked aga
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -465,3 +466,13 @@ def test_relabel_prints_a_count_and_serves_what_it_labelled(
     assert exchange.cli("policy", "relabel").strip() == "1 version(s) labelled"
     assert exchange.id("green") in exchange.exported("isac-de")
     assert exchange.cli("policy", "relabel").strip() == "0 version(s) labelled"
+
+
+def test_an_export_for_a_partner_is_a_ledger_disclosure_of_exactly_its_bytes(exchange: Exchange) -> None:
+    bundle = orjson.loads(exchange.cli("export", "--collection", "intel", "--partner", "cert-gb"))
+    size = int(exchange.cli("ledger", "checkpoint").split("\n")[1])
+    entry = json.loads(exchange.cli("ledger", "show", str(size - 1)))
+    assert entry["kind"] == "disclosure" and entry["partner"] == "cert-gb"
+    assert entry["endpoint"].startswith("gesher export --collection ") and entry["actor"].startswith("cli:")
+    recorded = {oid: sha for oid, _, sha, _ in entry["objects"]}
+    assert recorded == {str(o["id"]): hashlib.sha256(orjson.dumps(o)).hexdigest() for o in bundle["objects"]}

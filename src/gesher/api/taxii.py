@@ -29,6 +29,7 @@ from gesher.exchange.ingest import add_objects, prepare
 from gesher.exchange.node import Node
 from gesher.exchange.outbound import Outbound, Page
 from gesher.ledger.entries import Entry, Served
+from gesher.ledger_service.served import objects_served
 from gesher.policy.principal import Principal
 from gesher.stix.constants import TAXII_MEDIA_TYPE, stix_media_type
 from gesher.stix.timestamps import format_micros, now_micros
@@ -219,9 +220,7 @@ def taxii_router(node: Node) -> APIRouter:
     @reads
     def get_objects(request: Request, collection_id: str) -> Response | Disclosing:
         q = parse_query(_params(request))
-        return paged(
-            request, "objects", collection_id, q, Outbound.objects, _objects_render, _objects_disclosed
-        )
+        return paged(request, "objects", collection_id, q, Outbound.objects, _objects_render, objects_served)
 
     @router.post(
         f"{root}/collections/{{collection_id}}/objects/", status_code=202, summary="Add objects (5.5)"
@@ -287,7 +286,7 @@ def taxii_router(node: Node) -> APIRouter:
             q,
             Outbound.objects,
             _objects_render,
-            _objects_disclosed,
+            objects_served,
             must_exist=object_id,
         )
 
@@ -340,14 +339,6 @@ def _objects_render(page: Page, next_token: str | None) -> bytes:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _objects_disclosed(page: Page) -> list[Served]:
-    """Each object served, with the SHA-256 of its exact bytes in the envelope (after sanitisation)."""
-    return [
-        Served(str(oid), str(version), digest.hex() if digest else _sha256(body), page.rule(i))  # type: ignore[union-attr,arg-type]
-        for i, (_, body, oid, version, digest) in enumerate(page.rows)
-    ]
 
 
 def _manifest_records(page: Page) -> list[dict[str, object]]:
