@@ -102,6 +102,10 @@ def record(
             rows.append(_row(partner, report, token, now, settings, source))
             tokens[token] = None
     store.add_sightings(conn, rows)
+    # Every token's lock first, in one order: two requests sharing tokens cannot deadlock (each alert
+    # also takes the alerts collection's lock, which must come after all of them).
+    for token in sorted(tokens):
+        store.lock_token(conn, token)
     held_indicators = {i for ids in held.values() for i in ids}
     raised = []
     for token in tokens:
