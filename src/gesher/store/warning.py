@@ -30,10 +30,16 @@ def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[st
     """For each token that some stored indicator names, the ids of those indicators (sorted). An
     indicator's own id is a token naming itself, so this also says which indicators are held."""
     found: dict[str, list[str]] = {}
-    if tokens:
-        for token, indicator_id in conn.execute(_INDICATORS_OF, {"tokens": sorted(set(tokens))}):
+    wanted = sorted(set(tokens))
+    # In chunks: SQLite and PostgreSQL both cap the parameters of one statement (a big file has more).
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for token, indicator_id in conn.execute(_INDICATORS_OF, {"tokens": chunk}):
             found.setdefault(token, []).append(indicator_id)
     return {t: sorted(ids) for t, ids in found.items()}
+
+
+_CHUNK = 5000
 
 
 @dataclass(frozen=True)
