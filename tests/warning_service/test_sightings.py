@@ -19,7 +19,7 @@ from gesher.cli.main import app
 from gesher.exchange.node import Node
 from gesher.store.collections import ALERTS_ID
 from gesher.store.tables import alerts, sightings
-from tests.warning_service.exchange import Exchange
+from tests.warning_service.exchange import Exchange, sighting
 
 DOMAIN = "weather4free.com"
 
@@ -159,3 +159,10 @@ def test_an_observation_file_is_loaded_whole_or_not_at_all(exchange: Exchange, t
 def test_the_alerts_collection_is_read_only_for_partners(exchange: Exchange) -> None:
     r = exchange.post("first-bank", ALERTS_ID, {"type": "x"})
     assert r.status_code == 403
+
+
+def test_a_sighting_posted_again_is_not_a_new_report(exchange: Exchange) -> None:
+    once = sighting(exchange.domains[DOMAIN])
+    for _ in range(2):
+        assert exchange.post("first-bank", exchange.intel.id, once).status_code == 202
+    assert count(exchange, sightings) == 1

@@ -59,6 +59,16 @@ def add_sightings(conn: Connection, rows: Sequence[dict[str, object]]) -> None:
         conn.execute(sightings.insert(), list(rows))
 
 
+_KNOWN = select(sightings.c.stix_id).where(sightings.c.stix_id.in_(bindparam("ids", expanding=True)))
+
+
+def known_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> set[str]:
+    """The STIX sighting ids already recorded (a re-posted sighting is not a new report)."""
+    if not stix_ids:
+        return set()
+    return {str(i) for (i,) in conn.execute(_KNOWN, {"ids": sorted(set(stix_ids))})}
+
+
 _RECENT = select(func.count()).where(
     sightings.c.partner_id == bindparam("partner"), sightings.c.received_at >= bindparam("since")
 )

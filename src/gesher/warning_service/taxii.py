@@ -12,6 +12,7 @@ from gesher.exchange.node import Node
 from gesher.policy.principal import Principal
 from gesher.stix.timestamps import now_micros
 from gesher.store import partners
+from gesher.store import warning as store
 from gesher.warning_service import sightings, stix_sightings
 from gesher.warning_service.correlation import from_micros
 
@@ -27,6 +28,9 @@ def sightings_posted(
         return
     accepted = {s["id"] for s in successes if "id" in s}
     reports = stix_sightings.reports(objects, accepted)
+    # A sighting posted again (TAXII POST is idempotent) is the same report, not a new one.
+    known = store.known_stix_ids(conn, [r.stix_id for r in reports if r.stix_id])
+    reports = [r for r in reports if r.stix_id not in known]
     partner = partners.by_name(conn, principal.name)
     if not reports or partner is None:
         return
