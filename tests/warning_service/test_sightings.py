@@ -16,9 +16,11 @@ from typer.testing import CliRunner
 
 from gesher.api.app import create_app
 from gesher.cli.main import app
+from gesher.exchange.ingest import add_objects
 from gesher.exchange.node import Node
 from gesher.store.collections import ALERTS_ID
 from gesher.store.tables import alerts, sightings
+from tests.factories import indicator
 from tests.warning_service.exchange import Exchange, sighting
 
 DOMAIN = "weather4free.com"
@@ -166,3 +168,14 @@ def test_a_sighting_posted_again_is_not_a_new_report(exchange: Exchange) -> None
     for _ in range(2):
         assert exchange.post("first-bank", exchange.intel.id, once).status_code == 202
     assert count(exchange, sightings) == 1
+
+
+def test_the_rate_limit_counts_reports_not_the_indicators_they_name(exchange: Exchange) -> None:
+    with exchange.node.db.write() as conn:  # two indicators, one of them hidden, name the same value
+        add_objects(conn, exchange.intel.id, [indicator("twice.example")], None)
+        add_objects(conn, exchange.secret.id, [indicator("twice.example")], None)
+    for value in ("twice.example", "once.example", "never.example"):
+        cli(exchange, "sighting", "add", value, "--partner", "first-bank", **LIMIT)
+    out = cli(exchange, "sighting", "add", "x.example", "--partner", "first-bank", ok=False, **LIMIT)
+    assert "(3 in the last" in out
+    assert count(exchange, sightings) == 4  # two rows for the value both indicators name

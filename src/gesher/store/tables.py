@@ -475,6 +475,9 @@ sightings = Table(
     Column("token", String(600), nullable=False),
     Column("source", String(20), nullable=False),  # taxii, cli or file
     Column("stix_id", String(300), nullable=True),  # the STIX sighting it came from, if any
+    # True on one row per report: what the partner's rate limit counts. A value naming several
+    # indicators stores a row for each, and that number must not show through the limit.
+    Column("counted", Boolean, nullable=False),
     Index(None, "token", "seen_at"),
     Index(None, "partner_id", "received_at"),
 )

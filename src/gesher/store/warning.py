@@ -70,12 +70,14 @@ def known_stix_ids(conn: Connection, stix_ids: Sequence[str]) -> set[str]:
 
 
 _RECENT = select(func.count()).where(
-    sightings.c.partner_id == bindparam("partner"), sightings.c.received_at >= bindparam("since")
+    sightings.c.partner_id == bindparam("partner"),
+    sightings.c.received_at >= bindparam("since"),
+    sightings.c.counted,
 )
 
 
 def recent_count(conn: Connection, partner_id: int, since: int) -> int:
-    """Sighting rows a partner reported since `since` (for its rate limit)."""
+    """Reports a partner made since `since` (for its rate limit): one counted row per report."""
     return int(conn.execute(_RECENT, {"partner": partner_id, "since": since}).scalar_one())
 
 

@@ -98,8 +98,8 @@ def record(
     rows: list[dict[str, object]] = []
     tokens: dict[str, None] = {}
     for report in reports:
-        for token in _tokens(report, held):
-            rows.append(_row(partner, report, token, now, settings, source))
+        for i, token in enumerate(_tokens(report, held)):
+            rows.append(_row(partner, report, token, now, settings, source) | {"counted": i == 0})
             tokens[token] = None
     store.add_sightings(conn, rows)
     # Every token's lock first, in one order: two requests sharing tokens cannot deadlock (each alert
@@ -149,8 +149,8 @@ def _check_times(reports: Sequence[Report], now: datetime, skew: timedelta) -> N
 
 
 def _check_rate(conn: Connection, partner: PartnerRow, count: int, now: datetime, limit: int) -> None:
-    """At most `limit` sightings per partner per minute: the rows stored in the last 60 s plus these
-    reports (a value naming several indicators stores a row for each, and counts as such)."""
+    """At most `limit` sightings per partner per minute: its reports of the last 60 s plus these (one
+    each, however many indicators a value names: the limit must not reveal how many there are)."""
     recent = store.recent_count(conn, partner.id, micros(now - timedelta(minutes=1)))
     if recent + count > limit:
         raise TooManyRequests(

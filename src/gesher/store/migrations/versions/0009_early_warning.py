@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("token", sa.String(length=600), nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("stix_id", sa.String(length=300), nullable=True),
+        sa.Column("counted", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["partner_id"], ["partners.id"], name=op.f("fk_sightings_partner_id_partners")
         ),
