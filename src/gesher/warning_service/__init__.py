@@ -1,5 +1,12 @@
-"""Early warning's service side (issue 7). So far:
+"""Early warning's service side (issue 7), over the pure core `gesher.warning`:
 
 - `matching`: the matching engine, raw observation files (CSV or JSON lines) against a million indicator
-  values in DuckDB, with the pure core's normal forms and its all-or-nothing file rules.
+  values in DuckDB, with the pure core's normal forms and its all-or-nothing file rules;
+- `indicator_keys`: the values each stored indicator names, kept at ingest, for one-lookup matching;
+- `sightings`: partners' reports in (attributed, rate-limited, clock-checked, stored append-only), then
+  correlated and alerted, in the caller's transaction; `stix_sightings` reads STIX `sighting` objects
+  and `taxii` is the hook of TAXII POST;
+- `correlation`: one token's decision from the store (stateless across workers);
+- `alerts`: alerts out as STIX reports in the `alerts` collection (through the tiered policy) and in
+  the disclosure ledger.
 """
