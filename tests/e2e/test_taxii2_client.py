@@ -209,7 +209,7 @@ def test_discovery_and_api_root_over_basic_auth(exchange: Exchange) -> None:
 def test_collections_and_their_access_over_bearer(exchange: Exchange) -> None:
     (root,) = exchange.bearer().api_roots
     found = {c.title: c for c in root.collections}
-    assert set(found) == {REAL, SCRATCH, DEFINITIONS_NAME}
+    assert set(found) == {REAL, SCRATCH, DEFINITIONS_NAME, ALERTS_NAME}
     assert (found[DEFINITIONS_NAME].can_read, found[DEFINITIONS_NAME].can_write) == (True, False)
     assert (found[REAL].can_read, found[REAL].can_write) == (True, False)
     assert (found[SCRATCH].can_read, found[SCRATCH].can_write) == (True, True)
