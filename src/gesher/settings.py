@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         "such operator among the reporters). A JSON list in the environment, e.g. ['energy', 'water'].",
     )
 
+    warninglists: list[Path] = Field(
+        [],
+        description="Warninglist files (MISP warninglist JSON, or one value per line): a sighted value on "
+        "one raises no alert. A JSON list in the environment.",
+    )
+
     @field_validator("canary_zone")
     @classmethod
     def _check_canary_zone(cls, zone: str) -> str:

@@ -42,14 +42,16 @@ def from_micros(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1_000_000, tz=UTC)
 
 
-def correlate(conn: Connection, token: str, now: datetime, ruleset: RuleSet) -> Raised | None:
-    """The new or higher alert `token` reaches at `now`, or None. Call inside the write transaction that
-    stored the sighting; the caller stores the alert in the same transaction."""
+def correlate(
+    conn: Connection, token: str, now: datetime, ruleset: RuleSet, warninglisted: bool = False
+) -> Raised | None:
+    """The new or higher alert `token` reaches at `now`, or None (also when it is `warninglisted`). Call
+    inside the write transaction that stored the sighting; the caller stores the alert in it too."""
     store.lock_token(conn, token)
     since = micros(now - ruleset.longest)
     states = _states(token, store.sightings_of(conn, token, since))
     stats = [window_stats(states, now, rule.window) for rule in ruleset.rules]
-    decision = decide(token, stats, ruleset, now, Suppression())
+    decision = decide(token, stats, ruleset, now, Suppression(warninglisted=warninglisted))
     if decision.level is Level.NONE or decision.level <= store.alerted_level(conn, token, since):
         return None
     alert = publish(decision, ruleset)

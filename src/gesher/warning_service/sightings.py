@@ -31,7 +31,7 @@ from gesher.warning.errors import SightingError
 from gesher.warning.observations import Observation, SightingType
 from gesher.warning.rules import DEFAULT_RULESET, RuleSet
 from gesher.warning.values import normalise, type_name
-from gesher.warning_service import alerts, indicator_keys
+from gesher.warning_service import alerts, indicator_keys, warninglists
 from gesher.warning_service.correlation import correlate, micros
 
 NO_SECTOR = "unspecified"
@@ -109,7 +109,7 @@ def record(
     held_indicators = {i for ids in held.values() for i in ids}
     raised = []
     for token in tokens:
-        found = correlate(conn, token, now, ruleset)
+        found = correlate(conn, token, now, ruleset, warninglists.listed(settings.warninglists, token))
         if found is not None:
             raised.append(alerts.publish(conn, identity, found, indicator_held=token in held_indicators))
     return Outcome(len(rows), raised)
