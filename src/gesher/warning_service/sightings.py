@@ -77,6 +77,8 @@ def is_critical(partner: PartnerRow, settings: Settings) -> bool:
 
 
 def ruleset_of(settings: Settings) -> RuleSet:
+    """The alert rules in force: issue 7's defaults (2 partners in 1 h; 3 partners or 2 sectors in 24 h;
+    5 partners, 3 sectors or a critical-infrastructure operator in 72 h; k = 3; 5 min clock skew)."""
     return DEFAULT_RULESET
 
 
