@@ -86,24 +86,6 @@ class Settings(BaseSettings):
         "issuing canaries for real. Tracing does not depend on it (a canary matches on its first label).",
     )
 
-    sighting_rate_limit: int = Field(
-        6000,
-        ge=1,
-        description="Most sightings one partner may report per minute (issue 7, floods): over it, TAXII "
-        "answers 429 and the CLI refuses; one partner repeating itself never raises an alert anyway.",
-    )
-    critical_sectors: list[str] = Field(
-        ["energy", "water", "health", "telecommunications", "transport"],
-        description="Partner sectors that mark a critical-infrastructure operator (an L3 alert rule: any "
-        "such operator among the reporters). A JSON list in the environment, e.g. ['energy', 'water'].",
-    )
-
-    warninglists: list[Path] = Field(
-        [],
-        description="Warninglist files (MISP warninglist JSON, or one value per line): a sighted value on "
-        "one raises no alert. A JSON list in the environment.",
-    )
-
     @field_validator("canary_zone")
     @classmethod
     def _check_canary_zone(cls, zone: str) -> str:

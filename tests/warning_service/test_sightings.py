@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -14,12 +15,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from gesher.api.app import create_app
 from gesher.cli.main import app
 from gesher.exchange.ingest import add_objects
 from gesher.exchange.node import Node
+from gesher.partners.service import require_partner
 from gesher.store.collections import ALERTS_ID
 from gesher.store.tables import alerts, sightings
+from gesher.warning_service import sightings as service
+from gesher.warning_service.config import WarningConfig
+from gesher.warning_service.sightings import TooManyRequests
 from tests.factories import indicator
 from tests.warning_service.exchange import Exchange, sighting
 
@@ -128,21 +132,25 @@ def test_an_unknown_sighting_type_is_400(exchange: Exchange) -> None:
     assert r.status_code == 400 and count(exchange, sightings) == 0
 
 
-def test_floods_are_rate_limited(node: Node) -> None:
-    limited = Node.open(node.settings.model_copy(update={"sighting_rate_limit": 3}), node.db)
-    with TestClient(create_app(limited.settings, limited)) as client:
-        exchange = Exchange(limited, client)
-        target = exchange.domains[DOMAIN]
-        assert [exchange.sight("first-bank", target).status_code for _ in range(4)] == [202, 202, 202, 429]
-        r = exchange.sight("first-bank", target)
-        assert r.status_code == 429 and "rate limit" in r.json()["description"]
-        assert exchange.sight("ministry-of-health", target).status_code == 202  # per partner
-        out = cli(exchange, "sighting", "add", DOMAIN, "--partner", "first-bank", ok=False, **LIMIT)
-        assert "rate limit" in out
-        assert count(exchange, sightings) == 4
+def test_floods_are_rate_limited(exchange: Exchange) -> None:
+    exchange.node.warning_config = WarningConfig(sighting_rate_limit=3)  # the app serves this node
+    target = exchange.domains[DOMAIN]
+    assert [exchange.sight("first-bank", target).status_code for _ in range(4)] == [202, 202, 202, 429]
+    r = exchange.sight("first-bank", target)
+    assert r.status_code == 429 and "rate limit" in r.json()["description"]
+    assert exchange.sight("ministry-of-health", target).status_code == 202  # per partner
+    assert count(exchange, sightings) == 4
 
 
-LIMIT = {"GESHER_SIGHTING_RATE_LIMIT": "3"}
+def report_values(exchange: Exchange, who: str, *values: str) -> None:
+    """`who` reports each value in its own request, as `gesher sighting add` does."""
+    for value in values:
+        now = datetime.now(tz=UTC)
+        with exchange.node.db.write() as conn:
+            partner = require_partner(conn, who)
+            report = service.value_report(value, now)
+            node = exchange.node
+            service.record(conn, partner, [report], now, node.warning_config, node.identity, "cli")
 
 
 def test_an_observation_file_is_loaded_whole_or_not_at_all(exchange: Exchange, tmp_path: Path) -> None:
@@ -171,11 +179,11 @@ def test_a_sighting_posted_again_is_not_a_new_report(exchange: Exchange) -> None
 
 
 def test_the_rate_limit_counts_reports_not_the_indicators_they_name(exchange: Exchange) -> None:
+    exchange.node.warning_config = WarningConfig(sighting_rate_limit=3)
     with exchange.node.db.write() as conn:  # two indicators, one of them hidden, name the same value
         add_objects(conn, exchange.intel.id, [indicator("twice.example")], None)
         add_objects(conn, exchange.secret.id, [indicator("twice.example")], None)
-    for value in ("twice.example", "once.example", "never.example"):
-        cli(exchange, "sighting", "add", value, "--partner", "first-bank", **LIMIT)
-    out = cli(exchange, "sighting", "add", "x.example", "--partner", "first-bank", ok=False, **LIMIT)
-    assert "(3 in the last" in out
+    report_values(exchange, "first-bank", "twice.example", "once.example", "never.example")
+    with pytest.raises(TooManyRequests, match=r"\(3 in the last minute"):
+        report_values(exchange, "first-bank", "x.example")
     assert count(exchange, sightings) == 4  # two rows for the value both indicators name

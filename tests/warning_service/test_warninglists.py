@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from gesher.errors import ConfigurationError
 from gesher.exchange.node import Node
 from gesher.store.tables import alerts, sightings
+from gesher.warning_service.config import WarningConfig
 from gesher.warning_service.warninglists import listed
 from tests.warning_service.exchange import Exchange
-from tests.warning_service.test_sightings import cli
+from tests.warning_service.test_sightings import report_values
 
 
 def test_plain_and_misp_lists_hold_normal_values(tmp_path: Path) -> None:
@@ -36,10 +37,9 @@ def test_a_listed_value_raises_no_alert_but_its_sightings_are_kept(
     exchange = Exchange(node, client)
     popular = tmp_path / "popular.txt"
     popular.write_text("google.com\n")
-    env = {"GESHER_WARNINGLISTS": json.dumps([str(popular)])}
+    exchange.node.warning_config = WarningConfig(warninglists=(popular,))
     for who in ("first-bank", "ministry-of-health", "grid-energy"):
-        cli(exchange, "sighting", "add", "google.com", "--partner", who, **env)
-        cli(exchange, "sighting", "add", "evil-c2.example", "--partner", who, **env)
+        report_values(exchange, who, "google.com", "evil-c2.example")
     with node.db.read() as conn:
         tokens = [t for (t,) in conn.execute(select(alerts.c.token).distinct())]
         stored = conn.execute(select(func.count()).select_from(sightings)).scalar_one()

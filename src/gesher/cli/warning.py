@@ -84,7 +84,9 @@ def _record(ctx: typer.Context, name: str, reports: list[Report], now: datetime,
     node = state(ctx).node()
     with node.db.write() as conn:
         reporter = require_partner(conn, name)
-        done: Outcome = sightings.record(conn, reporter, reports, now, node.settings, node.identity, source)
+        done: Outcome = sightings.record(
+            conn, reporter, reports, now, node.warning_config, node.identity, source
+        )
     out.print(f"{len(reports)} sighting(s) recorded for {name} ({done.stored} row(s))", highlight=False)
     for p in done.alerts:
         a = p.raised.alert

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from gesher.errors import GesherError, InvalidRequest
-from gesher.settings import Settings
 from gesher.store import warning as store
 from gesher.store.partners import PartnerRow
 from gesher.warning.errors import SightingError
@@ -32,6 +31,7 @@ from gesher.warning.observations import Observation, SightingType
 from gesher.warning.rules import DEFAULT_RULESET, RuleSet
 from gesher.warning.values import normalise, type_name
 from gesher.warning_service import alerts, indicator_keys, warninglists
+from gesher.warning_service.config import WarningConfig
 from gesher.warning_service.correlation import correlate, micros
 
 NO_SECTOR = "unspecified"
@@ -71,12 +71,12 @@ def sector_of(partner: PartnerRow) -> str:
     return "+".join(sorted(partner.sector_set)) or NO_SECTOR
 
 
-def is_critical(partner: PartnerRow, settings: Settings) -> bool:
-    """A critical-infrastructure operator: one of its sectors is in `settings.critical_sectors`."""
-    return bool(partner.sector_set & {s.lower() for s in settings.critical_sectors})
+def is_critical(partner: PartnerRow, config: WarningConfig) -> bool:
+    """A critical-infrastructure operator: one of its sectors is in `config.critical_sectors`."""
+    return bool(partner.sector_set & {s.lower() for s in config.critical_sectors})
 
 
-def ruleset_of(settings: Settings) -> RuleSet:
+def ruleset_of(config: WarningConfig) -> RuleSet:
     """The alert rules in force: issue 7's defaults (2 partners in 1 h; 3 partners or 2 sectors in 24 h;
     5 partners, 3 sectors or a critical-infrastructure operator in 72 h; k = 3; 5 min clock skew)."""
     return DEFAULT_RULESET
@@ -87,21 +87,21 @@ def record(
     partner: PartnerRow,
     reports: Sequence[Report],
     now: datetime,
-    settings: Settings,
+    config: WarningConfig,
     identity: str,
     source: str,
 ) -> Outcome:
     """Store `reports` by `partner`, then correlate every token they count for and publish the alerts
     raised. Checks everything before writing anything."""
-    ruleset = ruleset_of(settings)
+    ruleset = ruleset_of(config)
     _check_times(reports, now, ruleset.clock_skew)
-    _check_rate(conn, partner, len(reports), now, settings.sighting_rate_limit)
+    _check_rate(conn, partner, len(reports), now, config.sighting_rate_limit)
     held = indicator_keys.indicators_for(conn, [r.subject for r in reports])
     rows: list[dict[str, object]] = []
     tokens: dict[str, None] = {}
     for report in reports:
         for i, token in enumerate(_tokens(report, held)):
-            rows.append(_row(partner, report, token, now, settings, source) | {"counted": i == 0})
+            rows.append(_row(partner, report, token, now, config, source) | {"counted": i == 0})
             tokens[token] = None
     store.add_sightings(conn, rows)
     # Every token's lock first, in one order: two requests sharing tokens cannot deadlock (each alert
@@ -111,7 +111,7 @@ def record(
     held_indicators = {i for ids in held.values() for i in ids}
     raised = []
     for token in tokens:
-        found = correlate(conn, token, now, ruleset, warninglists.listed(settings.warninglists, token))
+        found = correlate(conn, token, now, ruleset, warninglists.listed(config.warninglists, token))
         if found is not None:
             raised.append(alerts.publish(conn, identity, found, indicator_held=token in held_indicators))
     return Outcome(len(rows), raised)
@@ -124,7 +124,7 @@ def _tokens(report: Report, held: dict[str, list[str]]) -> list[str]:
 
 
 def _row(
-    partner: PartnerRow, report: Report, token: str, now: datetime, settings: Settings, source: str
+    partner: PartnerRow, report: Report, token: str, now: datetime, config: WarningConfig, source: str
 ) -> dict[str, object]:
     return {
         "received_at": micros(now),
@@ -132,7 +132,7 @@ def _row(
         "partner_id": partner.id,
         "sector": sector_of(partner)[:200],
         "country": partner.country,
-        "critical": is_critical(partner, settings),
+        "critical": is_critical(partner, config),
         "type": int(report.type),
         "count": report.count,
         "token": token,

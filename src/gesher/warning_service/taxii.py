@@ -35,4 +35,4 @@ def sightings_posted(
     if not reports or partner is None:
         return
     now = from_micros(now_micros())
-    sightings.record(conn, partner, reports, now, node.settings, node.identity, source="taxii")
+    sightings.record(conn, partner, reports, now, node.warning_config, node.identity, source="taxii")

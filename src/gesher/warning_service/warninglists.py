@@ -1,7 +1,7 @@
 """Warninglists (issue 7, "Alert rules": suppression by warninglists): values everyone sees and nobody
 should be warned about (popular domains, public resolvers, hashes of common software), as MISP keeps them.
 
-`settings.warninglists` names files; each is either a MISP warninglist (`list.json`, its `list` of
+`WarningConfig.warninglists` names files; each is either a MISP warninglist (`list.json`, its `list` of
 values: the format of github.com/MISP/misp-warninglists) or plain text, one value per line, `#` for
 comments. Values are normalised like everything else, so `Google.COM.` on a list suppresses the token
 `domain-name:google.com`. A token that is a listed value raises no alert (its sightings are still

@@ -1,0 +1,27 @@
+"""Early warning's parameters (issue 7): the per-partner rate limit on sightings, which sectors mark a
+critical-infrastructure operator, and the warninglist files. Passed in (the node carries one), never
+global. Defaults are issue 7's; they are not yet operator settings (GESHER_* variables): adding them to
+`Settings` needs their README entries in the same change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+CRITICAL_SECTORS: Final = frozenset({"energy", "water", "health", "telecommunications", "transport"})
+
+
+@dataclass(frozen=True)
+class WarningConfig:
+    """`sighting_rate_limit`: most sightings one partner may report per minute (over it: 429 over TAXII,
+    an error in the CLI); `critical_sectors`: a partner in one of them operates critical infrastructure
+    (the L3 rule's "any critical-infrastructure operator"); `warninglists`: files of values that raise no
+    alert (see `warninglists`)."""
+
+    sighting_rate_limit: int = 6000
+    critical_sectors: frozenset[str] = CRITICAL_SECTORS
+    warninglists: tuple[Path, ...] = field(default=())
+
+
+DEFAULT_CONFIG: Final = WarningConfig()
