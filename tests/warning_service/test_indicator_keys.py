@@ -35,5 +35,7 @@ def test_ingest_keeps_the_keys_of_new_indicators_once(node: Node) -> None:
         intel = create_collection(conn, "test", "intel")
         add_objects(conn, intel.id, [first, malware()], None)
         add_objects(conn, intel.id, [newer], None)  # a new version naming the same value
+        both = indicator("both.example")  # two versions in one batch
+        add_objects(conn, intel.id, [both, dict(both, modified="2025-01-01T00:00:00.000Z")], None)
         found = indicator_keys.indicators_for(conn, ["domain-name:c2.example", str(first["id"]), *many])
     assert found == {"domain-name:c2.example": [first["id"]], first["id"]: [first["id"]]}

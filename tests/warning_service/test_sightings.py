@@ -187,3 +187,10 @@ def test_the_rate_limit_counts_reports_not_the_indicators_they_name(exchange: Ex
     with pytest.raises(TooManyRequests, match=r"\(3 in the last minute"):
         report_values(exchange, "first-bank", "x.example")
     assert count(exchange, sightings) == 4  # two rows for the value both indicators name
+
+
+def test_stix_timestamps_with_many_fractional_digits_are_read(exchange: Exchange) -> None:
+    long_time = "2026-01-01T00:00:00." + "1" * 40 + "Z"
+    assert exchange.sight("first-bank", exchange.domains[DOMAIN], when=long_time).status_code == 202
+    with exchange.node.db.read() as conn:
+        assert conn.execute(select(sightings.c.seen_at)).scalar_one() == 1_767_225_600_111_111

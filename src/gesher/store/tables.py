@@ -458,6 +458,17 @@ indicator_keys = Table(
     PrimaryKeyConstraint("token", "indicator_id"),
 )
 
+# Each stored indicator's decay inputs (MISP's polynomial model, reference 4.4): the model by name, the
+# base score, and when its clock was last reset by the indicator itself (its latest `modified`).
+indicator_decay = Table(
+    "indicator_decay",
+    metadata,
+    Column("indicator_id", String(300), primary_key=True),
+    Column("model", String(40), nullable=False),
+    Column("base_score", Float, nullable=False),
+    Column("reset_at", BigInteger, nullable=False),
+)
+
 # Sightings reported by partners, append-only, attributed at report time (sector, country and critical
 # infrastructure as the registry said then). One row per token the sighting counts for.
 sightings = Table(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, func, select, text
 
 from gesher.store.db import dialect_insert, is_sqlite
-from gesher.store.tables import alerts, indicator_keys, sightings
+from gesher.store.tables import alerts, indicator_decay, indicator_keys, sightings
 
 
 def add_indicator_keys(conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
@@ -19,6 +19,44 @@ def add_indicator_keys(conn: Connection, pairs: Iterable[tuple[str, str]]) -> No
     rows = [{"token": t, "indicator_id": i} for t, i in dict.fromkeys(pairs)]
     if rows:
         conn.execute(dialect_insert(conn, indicator_keys).on_conflict_do_nothing(), rows)
+
+
+def set_decay(conn: Connection, rows: Sequence[dict[str, object]]) -> None:
+    """Each indicator's decay inputs; a stored row is replaced only by a later reset (a newer version).
+    One statement for all rows (ingest's hot path)."""
+    latest_rows: dict[object, dict[str, object]] = {}
+    for row in rows:  # two versions in one batch: one row (ON CONFLICT may touch a row once per statement)
+        held = latest_rows.get(row["indicator_id"])
+        if held is None or int(row["reset_at"]) > int(held["reset_at"]):  # type: ignore[call-overload]
+            latest_rows[row["indicator_id"]] = row
+    if not latest_rows:
+        return
+    stmt = dialect_insert(conn, indicator_decay)
+    latest = {c: stmt.excluded[c] for c in ("model", "base_score", "reset_at")}
+    newer = stmt.excluded.reset_at > indicator_decay.c.reset_at
+    upsert = stmt.on_conflict_do_update(index_elements=["indicator_id"], set_=latest, where=newer)
+    conn.execute(upsert, list(latest_rows.values()))
+
+
+_DECAY = select(indicator_decay.c.model, indicator_decay.c.base_score, indicator_decay.c.reset_at).where(
+    indicator_decay.c.indicator_id == bindparam("id")
+)
+
+
+def decay_of(conn: Connection, indicator_id: str) -> tuple[str, float, int] | None:
+    row = conn.execute(_DECAY, {"id": indicator_id}).first()
+    return (str(row[0]), float(row[1]), int(row[2])) if row else None
+
+
+_LAST_BEFORE = select(func.max(sightings.c.seen_at)).where(
+    sightings.c.token == bindparam("token"), sightings.c.type == 0, sightings.c.seen_at < bindparam("before")
+)
+
+
+def last_sighting_before(conn: Connection, token: str, before: int) -> int | None:
+    """The latest type-0 sighting of `token` before `before` (one from an earlier spell of activity)."""
+    value = conn.execute(_LAST_BEFORE, {"token": token, "before": before}).scalar_one()
+    return int(value) if value is not None else None
 
 
 _INDICATORS_OF = select(indicator_keys.c.token, indicator_keys.c.indicator_id).where(

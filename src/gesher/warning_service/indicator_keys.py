@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection
 
+from gesher.stix.timestamps import to_micros
 from gesher.store import warning as store
+from gesher.warning.decay import NIDS_SIMPLE, model_for
 from gesher.warning.indicators import match_keys
 
 
@@ -29,9 +31,35 @@ def pairs_of(indicator: Mapping[str, object]) -> list[tuple[str, str]]:
 
 
 def record(conn: Connection, objects: Iterable[Mapping[str, object]]) -> None:
-    """Remember the match keys of the indicators among `objects` (other types are skipped at once)."""
-    pairs = [p for obj in objects if obj.get("type") == "indicator" for p in pairs_of(obj)]
-    store.add_indicator_keys(conn, pairs)
+    """Remember the match keys and decay inputs of the indicators among `objects` (other types are
+    skipped at once)."""
+    indicators = [obj for obj in objects if obj.get("type") == "indicator"]
+    if not indicators:
+        return
+    store.add_indicator_keys(conn, [p for obj in indicators for p in pairs_of(obj)])
+    store.set_decay(conn, [decay_row(obj) for obj in indicators])
+
+
+def decay_row(indicator: Mapping[str, object]) -> dict[str, object]:
+    """An indicator's decay inputs (reference 4.4): the model for the type of the first value it names
+    (NIDS-simple when it names none), phishing when labelled so; the base score its STIX `confidence`
+    (0-100) or the model's default; the clock reset by its `modified` (MISP: the attribute timestamp)."""
+    pattern = indicator.get("pattern")
+    keys = match_keys(pattern).keys if isinstance(pattern, str) else ()
+    labels = [str(v) for name in ("labels", "indicator_types") for v in _strings(indicator.get(name))]
+    model = model_for(keys[0].type, labels) if keys else NIDS_SIMPLE
+    confidence = indicator.get("confidence")
+    base = float(confidence) if isinstance(confidence, int) else model.default_base_score
+    return {
+        "indicator_id": str(indicator["id"]),
+        "model": model.name,
+        "base_score": base,
+        "reset_at": to_micros(str(indicator.get("modified") or indicator.get("created"))),
+    }
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[str]]:

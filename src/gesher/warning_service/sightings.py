@@ -111,7 +111,8 @@ def record(
     held_indicators = {i for ids in held.values() for i in ids}
     raised = []
     for token in tokens:
-        found = correlate(conn, token, now, ruleset, warninglists.listed(config.warninglists, token))
+        listed = warninglists.listed(config.warninglists, token)
+        found = correlate(conn, token, now, ruleset, listed, config.decay)
         if found is not None:
             raised.append(alerts.publish(conn, identity, found, indicator_held=token in held_indicators))
     return Outcome(len(rows), raised)

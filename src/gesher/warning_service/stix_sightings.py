@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from gesher.errors import InvalidRequest
-from gesher.warning.observations import SIGHTING_NAMES, parse_time
+from gesher.stix.timestamps import to_micros
+from gesher.warning.observations import SIGHTING_NAMES
+from gesher.warning_service.correlation import from_micros
 from gesher.warning_service.sightings import Report
 
 TYPE_PROPERTY = "x_gesher_sighting_type"
@@ -33,8 +35,8 @@ def report(sighting: Mapping[str, object]) -> Report:
     kind = sighting.get(TYPE_PROPERTY, "sighting")
     if not isinstance(kind, str) or kind not in SIGHTING_NAMES:
         raise InvalidRequest(f"{sighting_id}: {TYPE_PROPERTY} must be sighting, false-positive or expiration")
-    try:
-        time = parse_time(str(when))
+    try:  # STIX timestamps, any number of fractional digits (ingest validated them)
+        time = from_micros(to_micros(str(when)))
     except ValueError as exc:
         raise InvalidRequest(f"{sighting_id}: {exc}") from None
     count = sighting.get("count", 1)

@@ -24,6 +24,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token", "indicator_id", name=op.f("pk_indicator_keys")),
     )
     op.create_table(
+        "indicator_decay",
+        sa.Column("indicator_id", sa.String(length=300), nullable=False),
+        sa.Column("model", sa.String(length=40), nullable=False),
+        sa.Column("base_score", sa.Float(), nullable=False),
+        sa.Column("reset_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("indicator_id", name=op.f("pk_indicator_decay")),
+    )
+    op.create_table(
         "sightings",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -67,4 +75,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_sightings_partner_id_received_at"), table_name="sightings")
     op.drop_index(op.f("ix_sightings_token_seen_at"), table_name="sightings")
     op.drop_table("sightings")
+    op.drop_table("indicator_decay")
     op.drop_table("indicator_keys")
