@@ -86,6 +86,28 @@ class Settings(BaseSettings):
         "issuing canaries for real. Tracing does not depend on it (a canary matches on its first label).",
     )
 
+    sighting_rate_limit: int = Field(
+        6000,
+        ge=1,
+        description="Most sightings one partner may report per minute (over it: 429 over TAXII, an error in "
+        "the CLI); one partner repeating itself never raises an alert anyway.",
+    )
+    critical_sectors: list[str] = Field(
+        ["energy", "water", "health", "telecommunications", "transport"],
+        description="Partner sectors that mark a critical-infrastructure operator: the L3 alert rule's "
+        "'any critical-infrastructure operator'. A JSON list in the environment.",
+    )
+    warninglists: list[Path] = Field(
+        [],
+        description="Files of values that raise no alert (MISP warninglist JSON, or one value per line); "
+        "their sightings are still kept. A JSON list of paths in the environment.",
+    )
+    warning_decay: bool = Field(
+        False,
+        description="Suppress alerts on indicators that had decayed under MISP's polynomial model (off: "
+        "most shipped indicators are years old, and their re-sighting must still warn).",
+    )
+
     @field_validator("canary_zone")
     @classmethod
     def _check_canary_zone(cls, zone: str) -> str:

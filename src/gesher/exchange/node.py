@@ -23,7 +23,7 @@ from gesher.store.db import Database
 from gesher.store.migrate import is_current, upgrade
 from gesher.taxii.cursor import CursorCodec
 from gesher.vetting.countries import CountryProfiles, load_country_profiles
-from gesher.warning_service.config import DEFAULT_CONFIG
+from gesher.warning_service.config import WarningConfig
 
 _CURSOR_KEY = "cursor_key"
 _IDENTITY = "exchange_identity"
@@ -41,7 +41,12 @@ class Node:
             Thresholds(match=settings.screen_match_threshold, review=settings.screen_review_threshold)
         )
         self.ledger = Ledger(settings, db, settings.ledger_origin or f"gesher/{identity}")
-        self.warning_config = DEFAULT_CONFIG  # early warning's parameters (issue 7)
+        self.warning_config = WarningConfig(  # early warning's parameters (issue 7)
+            sighting_rate_limit=settings.sighting_rate_limit,
+            critical_sectors=frozenset(s.strip().lower() for s in settings.critical_sectors),
+            warninglists=tuple(settings.warninglists),
+            decay=settings.warning_decay,
+        )
 
     def countries(self) -> CountryProfiles:
         """Country profiles: the shipped data, with the operator's files from `country_data_dir`."""

@@ -1,7 +1,7 @@
 """Early warning's parameters (issue 7): the per-partner rate limit on sightings, which sectors mark a
-critical-infrastructure operator, and the warninglist files. Passed in (the node carries one), never
-global. Defaults are issue 7's; they are not yet operator settings (GESHER_* variables): adding them to
-`Settings` needs their README entries in the same change."""
+critical-infrastructure operator, the warninglist files and whether decay suppresses alerts. The node
+builds one from its Settings (GESHER_SIGHTING_RATE_LIMIT, GESHER_CRITICAL_SECTORS, GESHER_WARNINGLISTS,
+GESHER_WARNING_DECAY); passed in, never global. Defaults are issue 7's."""
 
 from __future__ import annotations
 
@@ -27,4 +27,3 @@ class WarningConfig:
     decay: bool = False
 
 
-DEFAULT_CONFIG: Final = WarningConfig()
