@@ -25,5 +25,3 @@ class WarningConfig:
     # Off by default: under MISP's models most shipped indicators (Amnesty's, 2021-2024) have decayed, and
     # issue 7's own scenario expects their re-sighting to warn. Turn on where indicators are kept fresh.
     decay: bool = False
-
-
