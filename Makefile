@@ -72,5 +72,10 @@ bench-report: $(STAMP)
 bench-warning: $(STAMP)
 	$(BIN)/python -m bench.warning_bench
 
+## bench-warning-latency: sighting to alert latency at 1,000 sightings/s (target < 1 s)
+.PHONY: bench-warning-latency
+bench-warning-latency: $(STAMP)
+	$(BIN)/python -m bench.warning_latency_bench
+
 clean:
 	rm -rf $(VENV) gesher-demo .pytest_cache .mypy_cache .ruff_cache
