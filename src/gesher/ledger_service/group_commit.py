@@ -1,12 +1,17 @@
 """Group commit for disclosure entries: every TAXII response with data is recorded before it is sent, and
-one transaction per response would cost more than serving it (a SQLite commit is a fixed ~100 us). So
-responses hand their entry to one appender thread, which appends whatever has queued up in ONE
-transaction and then releases every waiter with its entry's index, as databases batch their log flushes.
+one transaction per response would cost more than serving it. So entries that arrive together are appended
+together, in ONE transaction, and every waiter is then released with its entry's index, as databases batch
+their log flushes. Two forms:
 
-Nothing is sent before the commit that holds its entry (fail closed): a waiter gets its index or the
-error that failed the batch. Entries arrive encoded and validated, so one response cannot fail another's
-batch except through the store itself. The thread starts on the first entry and stops after a second idle,
-so a process (or a test) holding many nodes keeps no idle threads."""
+- `LoopBatch` (SQLite, whose reads run on the event loop): entries queued during one turn of the loop are
+  committed right after it by the loop itself, on a dedicated driver connection;
+- `GroupCommit` (PostgreSQL, whose requests run in the threadpool, and synchronous callers such as
+  `gesher export`): one appender thread appends whatever has queued up; it starts on the first entry and
+  stops after a second idle, so a process (or a test) holding many nodes keeps no idle threads.
+
+Nothing is sent before the commit that holds its entry (fail closed): a waiter gets its index or the error
+that failed the batch (`Unavailable` for the store's errors). Entries arrive encoded and validated, so one
+response cannot fail another's batch except through the store itself."""
 
 from __future__ import annotations
 
