@@ -108,6 +108,47 @@ class Settings(BaseSettings):
         "most shipped indicators are years old, and their re-sighting must still warn).",
     )
 
+    alert_rules: Path | None = Field(
+        None,
+        description="YAML or JSON file of alert rules replacing issue 7's defaults (levels, windows, partner "
+        "and sector thresholds, the critical-infrastructure branch); `gesher alerts rules` shows those in "
+        "force.",
+    )
+    alert_k: int = Field(
+        3,
+        ge=1,
+        description="k-anonymity threshold: an alert publishes counts, sectors and countries only when at "
+        "least this many distinct partners reported.",
+    )
+    escalation_level: int = Field(
+        3,
+        ge=1,
+        le=3,
+        description="Alerts at or above this level must be acknowledged by the partners who receive them; "
+        "unacknowledged past the deadline, they escalate.",
+    )
+    acknowledgement_minutes: int = Field(
+        60,
+        ge=1,
+        description="Minutes a partner has to acknowledge an alert at or above the escalation level.",
+    )
+    webhook_max_attempts: int = Field(
+        8,
+        ge=1,
+        description="Attempts to deliver one alert to a webhook before the delivery is marked failed.",
+    )
+    webhook_retry_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Delay before the first retry of a webhook delivery; it doubles after each attempt "
+        "(with jitter), capped at one hour.",
+    )
+    webhook_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Time allowed for a webhook endpoint to answer one delivery.",
+    )
+
     @field_validator("canary_zone")
     @classmethod
     def _check_canary_zone(cls, zone: str) -> str:

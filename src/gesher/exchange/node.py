@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -24,6 +25,7 @@ from gesher.store.migrate import is_current, upgrade
 from gesher.taxii.cursor import CursorCodec
 from gesher.vetting.countries import CountryProfiles, load_country_profiles
 from gesher.warning_service.config import WarningConfig
+from gesher.warning_service.rules_file import load_ruleset
 
 _CURSOR_KEY = "cursor_key"
 _IDENTITY = "exchange_identity"
@@ -46,6 +48,12 @@ class Node:
             critical_sectors=frozenset(s.strip().lower() for s in settings.critical_sectors),
             warninglists=tuple(settings.warninglists),
             decay=settings.warning_decay,
+            ruleset=load_ruleset(settings.alert_rules, settings.alert_k),
+            escalation_level=settings.escalation_level,
+            acknowledgement=timedelta(minutes=settings.acknowledgement_minutes),
+            webhook_max_attempts=settings.webhook_max_attempts,
+            webhook_retry=timedelta(seconds=settings.webhook_retry_seconds),
+            webhook_timeout=settings.webhook_timeout_seconds,
         )
 
     def countries(self) -> CountryProfiles:

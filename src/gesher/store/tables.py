@@ -67,6 +67,8 @@ partners = Table(
     # Trust tier 1 (closest allies) .. 4 (restricted); NULL: not vetted (TLP:CLEAR public material only).
     Column("trust_tier", Integer, nullable=True),
     Column("sectors", Text, nullable=False, default=""),  # comma-separated, sorted
+    # Admiralty source reliability A-F of what this partner reports (issue 7); F: cannot be judged.
+    Column("reliability", String(1), nullable=False, default="F", server_default="F"),
 )
 
 api_tokens = Table(
@@ -506,4 +508,105 @@ alerts = Table(
     Column("organisations", Integer, nullable=False),
     Column("published", Text, nullable=False),  # JSON: the k-anonymous alert (no reporter identities)
     Index(None, "token", "raised_at"),
+)
+
+
+# --- alerts out: webhooks, acknowledgements, escalation; the national incident board (issue 7) ----------
+
+# A partner's webhook: alerts it may read are POSTed there, signed with the node's webhook key.
+# Removal keeps the row (deliveries refer to it); `removed_at` set means inactive.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("min_level", SmallInteger, nullable=False),  # alerts below this level are not sent
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("removed_at", BigInteger, nullable=True),
+)
+
+# The outbox: one row per (webhook, alert, event), written in the transaction that raised the alert or the
+# escalation, delivered after commit with retries and back-off. `ledger_index` is the disclosure entry of
+# the payload (recorded before the first attempt).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("webhook_id", Integer, ForeignKey("webhooks.id"), nullable=False),
+    Column("alert_id", String(300), ForeignKey("alerts.id"), nullable=False),
+    Column("event", String(20), nullable=False),  # alert | escalation
+    Column("state", String(20), nullable=False),  # pending | delivered | failed | withheld
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("ledger_index", BigInteger, nullable=True),
+    UniqueConstraint("webhook_id", "alert_id", "event"),
+    Index(None, "state", "next_attempt_at"),
+)
+
+# A partner's acknowledgement of an alert it received (one per partner and alert; the first one counts).
+alert_acknowledgements = Table(
+    "alert_acknowledgements",
+    metadata,
+    Column("alert_id", String(300), ForeignKey("alerts.id"), nullable=False),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("note", Text, nullable=False),
+    PrimaryKeyConstraint("alert_id", "partner_id"),
+)
+
+# An alert escalated because partners had not acknowledged it by the deadline (once per alert and stage).
+alert_escalations = Table(
+    "alert_escalations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", String(300), ForeignKey("alerts.id"), nullable=False),
+    Column("stage", SmallInteger, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("pending", Text, nullable=False),  # JSON list of the partner ids that had not acknowledged
+    UniqueConstraint("alert_id", "stage"),
+)
+
+# National-level incidents (open, contained, closed). The row holds the current state; every change is an
+# append-only `incident_events` row with its actor and reason.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("level", SmallInteger, nullable=False),  # the highest alert level linked
+    Column("opened_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),  # compare-and-set for concurrent changes
+    Index(None, "state", "opened_at"),
+)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(30), nullable=False),  # open, contain, close, reopen, link, escalate
+    Column("state", String(20), nullable=False),  # the state after the action
+    Column("reason", Text, nullable=False),
+    Column("alert_id", String(300), nullable=True),
+    Index(None, "incident_id", "id"),
+)
+
+incident_alerts = Table(
+    "incident_alerts",
+    metadata,
+    Column("incident_id", Integer, ForeignKey("incidents.id"), nullable=False),
+    Column("alert_id", String(300), ForeignKey("alerts.id"), nullable=False),
+    Column("linked_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("incident_id", "alert_id"),
+    Index(None, "alert_id"),
 )

@@ -6,8 +6,11 @@ GESHER_WARNING_DECAY); passed in, never global. Defaults are issue 7's."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Final
+
+from gesher.warning.rules import DEFAULT_RULESET, RuleSet
 
 CRITICAL_SECTORS: Final = frozenset({"energy", "water", "health", "telecommunications", "transport"})
 
@@ -25,3 +28,13 @@ class WarningConfig:
     # Off by default: under MISP's models most shipped indicators (Amnesty's, 2021-2024) have decayed, and
     # issue 7's own scenario expects their re-sighting to warn. Turn on where indicators are kept fresh.
     decay: bool = False
+    # The alert rules in force (issue 7's defaults unless GESHER_ALERT_RULES / GESHER_ALERT_K say otherwise).
+    ruleset: RuleSet = DEFAULT_RULESET
+    # Acknowledgement and escalation: alerts at or above `escalation_level` must be acknowledged by their
+    # recipients within `acknowledgement` or they escalate.
+    escalation_level: int = 3
+    acknowledgement: timedelta = timedelta(minutes=60)
+    # Webhook delivery: attempts, first retry delay (doubling, capped at one hour), per-request timeout.
+    webhook_max_attempts: int = 8
+    webhook_retry: timedelta = timedelta(seconds=30)
+    webhook_timeout: float = 5.0

@@ -28,7 +28,7 @@ from gesher.store import warning as store
 from gesher.store.partners import PartnerRow
 from gesher.warning.errors import SightingError
 from gesher.warning.observations import Observation, SightingType
-from gesher.warning.rules import DEFAULT_RULESET, RuleSet
+from gesher.warning.rules import RuleSet
 from gesher.warning.values import normalise, type_name
 from gesher.warning_service import alerts, indicator_keys, warninglists
 from gesher.warning_service.config import WarningConfig
@@ -78,8 +78,9 @@ def is_critical(partner: PartnerRow, config: WarningConfig) -> bool:
 
 def ruleset_of(config: WarningConfig) -> RuleSet:
     """The alert rules in force: issue 7's defaults (2 partners in 1 h; 3 partners or 2 sectors in 24 h;
-    5 partners, 3 sectors or a critical-infrastructure operator in 72 h; k = 3; 5 min clock skew)."""
-    return DEFAULT_RULESET
+    5 partners, 3 sectors or a critical-infrastructure operator in 72 h; k = 3; 5 min clock skew) unless
+    the operator's GESHER_ALERT_RULES / GESHER_ALERT_K say otherwise."""
+    return config.ruleset
 
 
 def record(
