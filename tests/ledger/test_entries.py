@@ -49,6 +49,8 @@ def one_of_each() -> list[Entry]:
              reason="yearly"),
         make("canary", AT, "cli:alice", recipient="cert-nl", scope="c", period="2026-11",
              tags=["a1b2c3d4", "e5f60718"], objects=["indicator--1", "indicator--2"]),
+        make("acknowledgement", AT, "partner:cert-nl", alert="report--1", partner="cert-nl"),
+        make("escalation", AT, "gesher:early-warning", alert="report--1", stage=1, pending=["cert-nl"]),
     ]  # fmt: skip
 
 

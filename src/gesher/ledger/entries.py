@@ -55,6 +55,8 @@ class Kind(StrEnum):
     PSI_QUERY = "psi_query"
     KEY_ROTATION = "key_rotation"
     CANARY = "canary"
+    ACKNOWLEDGEMENT = "acknowledgement"  # a partner acknowledged an alert (issue 7)
+    ESCALATION = "escalation"  # an alert escalated: partners had not acknowledged it in time
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ SCHEMAS: dict[Kind, dict[str, Check]] = {
     Kind.PSI_QUERY: {"partner": _text, "mode": _text, "client_size": _count, "server_size": _count},
     Kind.KEY_ROTATION: {"old_key": _optional_text, "new_key": _text, "reason": _text},
     Kind.CANARY: {"recipient": _text, "scope": _text, "period": _text, "tags": _texts, "objects": _texts},
+    Kind.ACKNOWLEDGEMENT: {"alert": _text, "partner": _text},
+    Kind.ESCALATION: {"alert": _text, "stage": _count, "pending": _texts},
 }
 OPTIONAL: dict[Kind, frozenset[str]] = {Kind.DISCLOSURE: frozenset({"canaries"})}
 
