@@ -51,6 +51,8 @@ def one_of_each() -> list[Entry]:
              tags=["a1b2c3d4", "e5f60718"], objects=["indicator--1", "indicator--2"]),
         make("acknowledgement", AT, "partner:cert-nl", alert="report--1", partner="cert-nl"),
         make("escalation", AT, "gesher:early-warning", alert="report--1", stage=1, pending=["cert-nl"]),
+        make("incident", AT, "cli:alice", incident=7, action="contain", state="contained", level=3,
+             reason="blocked at the border", alert=None),
     ]  # fmt: skip
 
 

@@ -57,6 +57,7 @@ class Kind(StrEnum):
     CANARY = "canary"
     ACKNOWLEDGEMENT = "acknowledgement"  # a partner acknowledged an alert (issue 7)
     ESCALATION = "escalation"  # an alert escalated: partners had not acknowledged it in time
+    INCIDENT = "incident"  # a national incident opened, changed state or linked an alert (issue 7)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,14 @@ SCHEMAS: dict[Kind, dict[str, Check]] = {
     Kind.CANARY: {"recipient": _text, "scope": _text, "period": _text, "tags": _texts, "objects": _texts},
     Kind.ACKNOWLEDGEMENT: {"alert": _text, "partner": _text},
     Kind.ESCALATION: {"alert": _text, "stage": _count, "pending": _texts},
+    Kind.INCIDENT: {
+        "incident": _count,
+        "action": _text,
+        "state": _text,
+        "level": _count,
+        "reason": _text,
+        "alert": _optional_text,
+    },
 }
 OPTIONAL: dict[Kind, frozenset[str]] = {Kind.DISCLOSURE: frozenset({"canaries"})}
 
