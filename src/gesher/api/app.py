@@ -10,8 +10,10 @@ from gesher.api.errors import install_error_handlers
 from gesher.api.ledger import ledger_router
 from gesher.api.licensing import licensing_router
 from gesher.api.taxii import taxii_router
+from gesher.api.webhooks import webhooks_router
 from gesher.exchange.node import Node
 from gesher.settings import Settings
+from gesher.warning_service import webhook_worker
 
 
 def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
@@ -22,6 +24,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         description="Sovereign cyber-cooperation exchange: TAXII 2.1 API and admin REST API.",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=webhook_worker.lifespan(node),  # delivers the webhook outbox while serving (issue 7)
     )
     app.state.node = node
     install_error_handlers(app)
@@ -29,6 +32,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(ledger_router(node))
     app.include_router(admin_router)
     app.include_router(licensing_router)
+    app.include_router(webhooks_router(node))
     return app
 
 

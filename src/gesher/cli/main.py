@@ -26,6 +26,7 @@ from gesher.cli import (
     serve,
     vetting,
     warning,
+    webhook,
 )
 from gesher.cli.context import fail, out, state
 from gesher.errors import GesherError
@@ -64,6 +65,7 @@ app.add_typer(licensing.project_app, name="project")
 app.add_typer(licensing_licences.app, name="licence")
 app.add_typer(licensing_misuse.app, name="misuse")
 app.add_typer(warning.app, name="sighting")
+app.add_typer(webhook.app, name="webhook")
 app.command("alerts")(warning.alerts_command)
 app.command("screen")(vetting.screen)
 app.command("vet")(vetting.vet)

@@ -26,6 +26,7 @@ from gesher.taxii.cursor import CursorCodec
 from gesher.vetting.countries import CountryProfiles, load_country_profiles
 from gesher.warning_service.config import WarningConfig
 from gesher.warning_service.rules_file import load_ruleset
+from gesher.warning_service.webhook_signing import signer as webhook_signer
 
 _CURSOR_KEY = "cursor_key"
 _IDENTITY = "exchange_identity"
@@ -73,6 +74,7 @@ class Node:
                 identity = meta.set_if_absent(conn, _IDENTITY, f"identity--{uuid.uuid4()}")
                 ledger_log.ensure(conn)
                 _ensure_ledger_key(conn, settings, settings.ledger_origin or f"gesher/{identity}")
+                webhook_signer(conn, settings)  # webhook.skey, next to the ledger's keys (issue 7)
                 ensure_definitions(conn)
                 ensure_alerts(conn)
             return cls.open(settings, db)

@@ -35,6 +35,7 @@ from gesher.stix.timestamps import format_micros
 from gesher.store import warning as store
 from gesher.store.collections import ALERTS_ID
 from gesher.warning.rules import Alert
+from gesher.warning_service import webhooks
 from gesher.warning_service.correlation import Raised, micros
 
 ACTOR = "gesher:early-warning"
@@ -75,6 +76,7 @@ def publish(conn: Connection, identity: str, raised: Raised, indicator_held: boo
     ledger.record(
         conn, Kind.ALERT, ACTOR, alert=summary["id"], level=level, organisations=raised.organisations
     )
+    webhooks.enqueue(conn, str(summary["id"]), int(alert.level))  # delivered after commit (webhook_delivery)
     return Published(str(summary["id"]), str(detail["id"]) if detail else None, raised)
 
 

@@ -1,0 +1,275 @@
+"""Delivering the webhook outbox (issue 7, "Alerts out"): signed, retried with back-off, recorded in the
+ledger.
+
+One pass (`deliver_due`):
+
+1. claim the due rows in a short transaction, leasing each (its `next_attempt_at` moves past the lease), so
+   two workers never send the same row at once (FOR UPDATE SKIP LOCKED on PostgreSQL);
+2. per row, read the alert through `Outbound` as the webhook's partner (the summary, and the detail only if
+   the partner may see the indicator it names). A removed webhook, a suspended partner or one that now
+   receives nothing: the row is `withheld` and nothing is sent;
+3. record the disclosure (partner, `webhook:<id>`, policy version, each object's id, version and SHA-256 of
+   the exact bytes in the payload) in a committed transaction BEFORE sending; if the ledger cannot take
+   it, nothing is sent and the row is tried again later (fail closed). A retry sending the very bytes an
+   earlier entry records reuses that entry;
+4. POST outside any transaction (no redirects followed), then settle: 2xx delivered; 5xx, 429, timeouts
+   and connection errors retried after `webhook_retry` doubling per attempt, capped at an hour, with
+   jitter, until `webhook_max_attempts`, then failed; any other answer failed at once (410 Gone also
+   removes the webhook)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import httpx
+import orjson
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from gesher.errors import GesherError, NotFound
+from gesher.exchange.node import Node
+from gesher.exchange.outbound import Outbound
+from gesher.ledger import entries
+from gesher.ledger.entries import Served
+from gesher.ledger_service import log as ledger_log
+from gesher.ledger_service.served import objects_served
+from gesher.partners.service import principal_of, require_partner
+from gesher.store import ledger as ledger_store
+from gesher.store import partners as partner_store
+from gesher.store import webhooks as store
+from gesher.store.collections import ALERTS_ID
+from gesher.store.webhooks import DELIVERED, FAILED, WITHHELD, DeliveryRow
+from gesher.taxii.query import TaxiiQuery
+from gesher.warning_service import webhook_signing, webhooks
+from gesher.warning_service.webhook_signing import Signer
+
+ACTOR: Final = "gesher:webhooks"
+MEDIA_TYPE: Final = "application/json"
+BACKOFF_CAP: Final = timedelta(hours=1)
+JITTER: Final = 0.25  # a retry comes up to a quarter early, so receivers that failed together are not
+BATCH: Final = 50  # hit again together
+log = logging.getLogger("gesher.webhooks")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What happened to one claimed row: delivered, retry, failed, withheld, deferred (the ledger could not
+    record it: nothing sent) or lost (another worker's lease took over)."""
+
+    delivery_id: int
+    outcome: str
+    status: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Pass:
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for a in self.attempts if a.outcome == outcome)
+
+
+@dataclass(frozen=True)
+class Payload:
+    url: str
+    partner: str
+    policy_version: int
+    body: bytes
+    served: tuple[Served, ...]
+
+
+def backoff(base: timedelta, attempts: int, rng: random.Random | None = None) -> timedelta:
+    """The wait after `attempts` failed attempts: `base` doubled per attempt after the first, capped at an
+    hour, less up to a quarter of jitter."""
+    doubling: int = 2 ** max(attempts - 1, 0)
+    delay: timedelta = min(base * doubling, BACKOFF_CAP)
+    return delay * (1 - JITTER * (rng or random).random())
+
+
+def message_id(node: Node, delivery_id: int) -> str:
+    """The Standard Webhooks `webhook-id`: the same on every attempt of one delivery (receivers drop
+    duplicates by it), unique across exchanges."""
+    return f"msg_{uuid.uuid5(uuid.NAMESPACE_URL, f'{node.identity}/webhook-delivery/{delivery_id}').hex}"
+
+
+def deliver_due(
+    node: Node,
+    now: datetime | None = None,
+    *,
+    limit: int = BATCH,
+    rng: random.Random | None = None,
+    stop: threading.Event | None = None,
+) -> Pass:
+    """One pass over the due deliveries (at most `limit`); `stop` ends it between rows."""
+    now = now or datetime.now(UTC)
+    at = ledger_log.micros(now)
+    config = node.warning_config
+    with node.db.read() as conn:
+        if not store.any_due(conn, at):
+            return Pass()
+    lease = at + int(max(60.0, 2 * config.webhook_timeout + 30) * 1_000_000)
+    with node.db.write() as conn:
+        rows = store.claim_due(conn, at, lease, limit)
+        signer = webhook_signing.signer(conn, node.settings) if rows else None
+    done = Pass()
+    if signer is None:
+        return done
+    timeout = httpx.Timeout(config.webhook_timeout)
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+        for row in rows:
+            if stop is not None and stop.is_set():
+                break  # the lease runs out and the row is due again
+            attempt = _deliver(node, signer, http, row, lease, now, rng)
+            log.info("webhook.attempt", extra={"delivery": row.id, "outcome": attempt.outcome})
+            done.attempts.append(attempt)
+    return done
+
+
+def _deliver(
+    node: Node,
+    signer: Signer,
+    http: httpx.Client,
+    row: DeliveryRow,
+    lease: int,
+    now: datetime,
+    rng: random.Random | None,
+) -> Attempt:
+    prepared = _payload(node, row)
+    if isinstance(prepared, str):
+        _settle(node, row, lease, state=WITHHELD, last_error=prepared)
+        return Attempt(row.id, "withheld", error=prepared)
+    try:
+        with node.db.write() as conn:
+            if not store.still_leased(conn, row.id, lease):
+                return Attempt(row.id, "lost")
+            index = _record(conn, row, prepared)
+            store.settle(conn, row.id, lease, ledger_index=index)
+    except (GesherError, SQLAlchemyError) as refused:
+        reason = f"not sent: the ledger could not record it ({_describe(refused)})"
+        retry = ledger_log.micros(now + node.warning_config.webhook_retry)
+        _settle(node, row, lease, next_attempt_at=retry, last_error=reason)
+        return Attempt(row.id, "deferred", error=reason)
+    headers = signer.headers(message_id(node, row.id), int(time.time()), prepared.body)
+    status, error = _post(http, prepared.url, headers, prepared.body)
+    return _outcome(node, row, lease, now, status, error, rng)
+
+
+def _payload(node: Node, row: DeliveryRow) -> Payload | str:
+    """What the webhook's partner receives of the alert, exactly as served; or why nothing is sent."""
+    with node.db.read() as conn:
+        hook = store.by_id(conn, row.webhook_id)
+        if hook is None or hook.removed_at is not None:
+            return "the webhook was removed"
+        partner = require_partner(conn, hook.partner)
+        if partner.suspended:
+            return "the partner is suspended"
+        alert = store.alert_of(conn, row.alert_id)
+        if alert is None:
+            return "the alert no longer exists"
+        level, published = alert
+        detail = orjson.loads(published).get("detail")
+        ids = (row.alert_id, detail) if detail else (row.alert_id,)
+        principal = principal_of(partner, partner_store.grants_of(conn, partner.id))
+        out = Outbound(conn, principal, node.clearance)
+        try:
+            page = out.objects(ALERTS_ID, TaxiiQuery(ids=ids), None, len(ids))
+        except NotFound:
+            return "the partner may not read alerts"
+        if not page.rows:
+            return "the policy gives the partner nothing of this alert"
+        policy_version = out.policy_version()
+    bodies = [bytes(r[1]) for r in page.rows]  # type: ignore[call-overload]
+    head = {"event": row.event, "alert": row.alert_id, "level": level}
+    # The objects' exact bytes as served, spliced in: the ledger's SHA-256 of each is of these bytes.
+    body = orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(bodies) + b"]}"
+    return Payload(hook.url, partner.name, policy_version, body, tuple(objects_served(page)))
+
+
+def _record(conn: Connection, row: DeliveryRow, payload: Payload) -> int:
+    """The ledger index of the disclosure this payload makes: an earlier attempt's entry when it records
+    exactly these objects to the same partner under the same policy, else a new entry."""
+    endpoint = f"webhook:{row.webhook_id}"
+    if row.ledger_index is not None:
+        stored = ledger_store.body(conn, row.ledger_index)
+        if stored is not None:
+            entry = entries.decode(stored)
+            same = {
+                "partner": payload.partner,
+                "endpoint": endpoint,
+                "policy_version": payload.policy_version,
+            }
+            unchanged = all(entry.fields.get(k) == v for k, v in same.items())
+            if unchanged and entries.served(entry) == payload.served:
+                return row.ledger_index
+    entry = entries.disclosure(
+        ledger_log.now(),
+        ACTOR,
+        partner=payload.partner,
+        endpoint=endpoint,
+        policy_version=payload.policy_version,
+        served=payload.served,
+    )
+    return ledger_log.append(conn, entry)
+
+
+def _post(http: httpx.Client, url: str, headers: dict[str, str], body: bytes) -> tuple[int | None, str]:
+    try:
+        response = http.post(url, content=body, headers={**headers, "content-type": MEDIA_TYPE})
+    except httpx.TimeoutException:
+        return None, "timed out"
+    except httpx.HTTPError as error:
+        return None, f"could not connect: {_describe(error)}"
+    return response.status_code, f"HTTP {response.status_code}"
+
+
+def retryable(status: int | None) -> bool:
+    """Timeouts and connection errors (None), 5xx and 429 are tried again; any other answer is final."""
+    return status is None or status >= 500 or status == 429
+
+
+def _outcome(
+    node: Node,
+    row: DeliveryRow,
+    lease: int,
+    now: datetime,
+    status: int | None,
+    error: str,
+    rng: random.Random | None,
+) -> Attempt:
+    attempts = row.attempts + 1
+    at = ledger_log.micros(now)
+    if status is not None and 200 <= status < 300:
+        _settle(node, row, lease, state=DELIVERED, attempts=attempts, delivered_at=at, last_error=None)
+        return Attempt(row.id, "delivered", status)
+    config = node.warning_config
+    if retryable(status) and attempts < config.webhook_max_attempts:
+        retry = ledger_log.micros(now + backoff(config.webhook_retry, attempts, rng))
+        _settle(node, row, lease, attempts=attempts, next_attempt_at=retry, last_error=error)
+        return Attempt(row.id, "retry", status, error)
+    if status is not None and 300 <= status < 400:
+        error = f"{error}: redirects are not followed"
+    _settle(node, row, lease, state=FAILED, attempts=attempts, last_error=error)
+    if status == 410:  # Gone: the receiver says the endpoint is no more
+        with node.db.write() as conn:
+            hook = store.by_id(conn, row.webhook_id)
+            if hook is not None and hook.removed_at is None:
+                webhooks.remove(conn, row.webhook_id, ACTOR, "gone (HTTP 410 from the receiver)")
+    return Attempt(row.id, "failed", status, error)
+
+
+def _settle(node: Node, row: DeliveryRow, lease: int, **values: object) -> None:
+    with node.db.write() as conn:
+        store.settle(conn, row.id, lease, **values)
+
+
+def _describe(error: BaseException) -> str:
+    text = error.description if isinstance(error, GesherError) else str(error)
+    return (text or type(error).__name__)[:300]
