@@ -11,7 +11,17 @@ from types import ModuleType
 import pytest
 
 import gesher.warning
-from gesher.warning import correlate, correlator, decay, errors, indicators, observations, rules, values
+from gesher.warning import (
+    correlate,
+    correlator,
+    decay,
+    errors,
+    indicators,
+    observations,
+    rules,
+    rules_file,
+    values,
+)
 
 PACKAGE = Path(gesher.warning.__file__).parent
 FORBIDDEN = (
@@ -19,7 +29,7 @@ FORBIDDEN = (
     *("gesher.store", "gesher.api", "gesher.cli", "gesher.exchange", "gesher.partners"),
     *("gesher.licensing_service", "gesher.warning_service"),
 )
-MODULES = (correlate, correlator, decay, errors, indicators, observations, rules, values)
+MODULES = (correlate, correlator, decay, errors, indicators, observations, rules, rules_file, values)
 
 
 def imports(path: Path) -> set[str]:

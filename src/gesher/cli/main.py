@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from gesher.cli import (
+    alert_rules,
     collection,
     country,
     demo,
@@ -65,6 +66,7 @@ app.add_typer(licensing.project_app, name="project")
 app.add_typer(licensing_licences.app, name="licence")
 app.add_typer(licensing_misuse.app, name="misuse")
 app.add_typer(warning.app, name="sighting")
+app.add_typer(alert_rules.app, name="alert-rules")
 app.add_typer(webhook.app, name="webhook")
 app.command("alerts")(warning.alerts_command)
 app.command("screen")(vetting.screen)

@@ -1,42 +1,54 @@
 """The policy file: the operator's sharing policy as YAML, read into a `Policy` with every mistake reported
 at its line and column.
 
-The YAML is composed into nodes and walked here; scalars are interpreted from their text as each field
-expects, never by YAML 1.1's implicit typing (which reads the country `NO` as false, `1:30` as a number
-and `on` as true). Anchors, aliases, merge keys and explicit tags are refused before composing: a policy
-never needs them, and aliases are how a small file expands into a huge one ("billion laughs")."""
+The YAML is composed into nodes and walked here with the shared reader (`gesher.policy.yaml_reader`);
+scalars are interpreted from their text as each field expects, never by YAML 1.1's implicit typing (which
+reads the country `NO` as false, `1:30` as a number and `on` as true). Anchors, aliases, merge keys and
+explicit tags are refused before composing: a policy never needs them, and aliases are how a small file
+expands into a huge one ("billion laughs")."""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
 import re
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import yaml
 
-from gesher.errors import InvalidRequest
 from gesher.policy.countries import ISO_3166
 from gesher.policy.entitlement import Agreement, TrustTier
 from gesher.policy.principal import StakeholderKind
 from gesher.policy.rules import MAX_RULE_TLP, Policy, Rule
 from gesher.policy.sanitise import Profile
+from gesher.policy.yaml_reader import (
+    MAX_FILE_BYTES,
+    Bad,
+    Entries,
+    Node,
+    Problem,
+    YamlFileError,
+    YamlReader,
+    read_text,
+)
+from gesher.policy.yaml_reader import boolean as _bool
+from gesher.policy.yaml_reader import found as _found
+from gesher.policy.yaml_reader import or_default as _or
 from gesher.stix.gesher_marking import Tier
 from gesher.stix.markings import Tlp
 from gesher.stix.properties import id_error, show
 from gesher.stix.timestamps import is_timestamp, to_micros
 
-T = TypeVar("T")
-Node = Any  # yaml.Node: PyYAML ships no type information
-Entries = dict[str, tuple[Node, Node]]  # key -> (key node, value node)
+# The generic part (composing, refusing YAML's hazards, mappings, lists, scalars) is shared with the alert
+# rules file (`gesher.policy.yaml_reader`); `Problem` is re-exported from here as before.
+__all__ = ["MAX_POLICY_BYTES", "PolicyFileError", "Problem", "dump_example", "load_policy", "parse_policy"]
 
-MAX_POLICY_BYTES: Final = 1 << 20
-# The deepest a policy nests is four collections (document, rules, a rule, a selector list); PyYAML's
-# composer recurses per level, so deep nesting is refused while scanning, before composing.
-_MAX_DEPTH: Final = 8
+T = TypeVar("T")
+_Bad = Bad
+
+MAX_POLICY_BYTES: Final = MAX_FILE_BYTES
 
 _TOP_KEYS: Final = ("version", "defaults", "profiles", "groups", "rules", "agreements")
 _DEFAULT_KEYS: Final = ("tlp", "tier", "profile")
@@ -91,37 +103,11 @@ _VERSION = re.compile(r"[1-9][0-9]{0,17}")  # below 2**63: it is stored
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One mistake in a policy file. Line and column are 1-based; 0 means the file as a whole."""
-
-    source: str
-    line: int
-    column: int
-    path: str  # e.g. "rules[2].max_tlp"; "" for the document as a whole
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}:{self.column}" if self.line else self.source
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-
-
-class PolicyFileError(InvalidRequest):
+class PolicyFileError(YamlFileError):
     """The policy file is not a valid policy. `errors` lists every problem found, in file order, each as
     `source:line:col: path: message`; the message is the first of them."""
 
     title = "Invalid policy file"
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        ordered = sorted(problems, key=lambda p: (p.line, p.column))  # stable: same place keeps its order
-        if not ordered:
-            raise ValueError("PolicyFileError needs at least one problem")
-        self.problems = tuple(ordered)
-        self.errors = [str(p) for p in ordered]
-        first = ordered[0]
-        self.line, self.column, self.path = first.line, first.column, first.path
-        more = f" (and {len(ordered) - 1} more)" if len(ordered) > 1 else ""
-        super().__init__(self.errors[0] + more, details={"errors": self.errors})
 
 
 def parse_policy(text: str, source: str = "policy.yaml") -> Policy:
@@ -136,105 +122,22 @@ def parse_policy(text: str, source: str = "policy.yaml") -> Policy:
 
 def load_policy(path: Path) -> Policy:
     """Read and parse a policy file: at most 1 MiB of UTF-8."""
-    source = path.name
-    try:
-        with path.open("rb") as f:
-            data = f.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise PolicyFileError(
-            [Problem(source, 0, 0, "", f"cannot read {path}: {exc.strerror or exc}")]
-        ) from None
-    if len(data) > MAX_POLICY_BYTES:
-        raise PolicyFileError([Problem(source, 0, 0, "", "larger than 1 MiB, which no policy file needs")])
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        start = data.rfind(b"\n", 0, exc.start) + 1
-        line, column = data.count(b"\n", 0, exc.start) + 1, len(data[start : exc.start].decode()) + 1
-        message = f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the policy file as UTF-8"
-        raise PolicyFileError([Problem(source, line, column, "", message)]) from None
-    return parse_policy(text, source)
+    return parse_policy(read_text(path, PolicyFileError, "policy file", MAX_POLICY_BYTES), path.name)
 
 
-class _Bad(Exception):
-    """A scalar that does not fit its field; the message says why."""
-
-
-class _Reader:
+class _Reader(YamlReader):
     """Walks the composed node tree, collecting problems rather than stopping at the first."""
 
+    what = "policy file"
+    max_bytes = MAX_POLICY_BYTES
+    # The deepest a policy nests is four collections (document, rules, a rule, a selector list).
+    max_depth = 8
+
     def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
+        super().__init__(source)
         self.profile_names: set[str] = set()
         self.group_names: set[str] = set()
         self.names: dict[str, int] = {}  # rule and agreement names -> line
-
-    def at(self, mark: Any, path: str, message: str) -> None:
-        self.problems.append(Problem(self.source, mark.line + 1, mark.column + 1, path, message))
-
-    def error(self, node: Node, path: str, message: str) -> None:
-        self.at(node.start_mark, path, message)
-
-    # -- the document ------------------------------------------------------------------------------------
-
-    def document(self, text: str) -> Node | None:
-        if len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
-            self.problems.append(
-                Problem(self.source, 0, 0, "", "larger than 1 MiB, which no policy file needs")
-            )
-            return None
-        try:
-            if not self.scan(text):
-                return None
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            self.syntax_error(exc, text)
-            return None
-        if root is None or (isinstance(root, yaml.ScalarNode) and root.value == "" and root.style is None):
-            self.problems.append(Problem(self.source, 1, 1, "", "the policy file is empty"))
-            return None
-        return root
-
-    def scan(self, text: str) -> bool:
-        """Refuse what the walk must never see: aliases and anchors (the composer would share one node
-        between many places), explicit tags, several documents, and deep nesting."""
-        before, depth, documents = len(self.problems), 0, 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                self.at(event.start_mark, "", f"aliases (*{event.anchor}) are not allowed in a policy file")
-            elif isinstance(event, yaml.NodeEvent) and event.anchor is not None:
-                self.at(event.start_mark, "", f"anchors (&{event.anchor}) are not allowed in a policy file")
-            if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent) and event.tag is not None:
-                self.at(event.start_mark, "", f"tags ({event.tag}) are not allowed in a policy file")
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    self.at(event.start_mark, "", "a policy file holds one YAML document, not several")
-                    break
-            elif isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > _MAX_DEPTH:
-                    self.at(event.start_mark, "", f"nested more than {_MAX_DEPTH} levels deep")
-                    break
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-        return len(self.problems) == before
-
-    def syntax_error(self, exc: yaml.YAMLError, text: str) -> None:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        if isinstance(exc, yaml.reader.ReaderError):
-            position = min(max(int(exc.position), 0), len(text))
-            line = text.count("\n", 0, position) + 1
-            column = position - (text.rfind("\n", 0, position) + 1) + 1
-            char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
-            message = f"character U+{char:04X} is not allowed in a YAML file"
-            self.problems.append(Problem(self.source, line, column, "", message))
-        elif mark is not None:
-            problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or "invalid YAML"
-            self.at(mark, "", f"YAML syntax error: {problem}")
-        else:
-            self.problems.append(Problem(self.source, 1, 1, "", f"YAML syntax error: {exc}"))
 
     def policy(self, root: Node, text: str) -> Policy | None:
         if not isinstance(root, yaml.MappingNode):
@@ -296,18 +199,6 @@ class _Reader:
                 self.error(key, "groups", f"group name {show(name)} must match {_GROUP.pattern}")
             groups[name] = self.items(value, f"groups.{name}", _partner) or frozenset()
         return groups
-
-    def sequence(self, top: Entries, key: str, read: Callable[[Node, str], T | None]) -> list[T]:
-        if key not in top:
-            return []
-        node = top[key][1]
-        if not isinstance(node, yaml.SequenceNode):
-            self.error(node, key, f"must be a list{_found(node)}")
-            return []
-        if not node.value:
-            self.error(node, key, "is an empty list: remove it or add entries")
-        found = (read(item, f"{key}[{i}]") for i, item in enumerate(node.value))
-        return [item for item in found if item is not None]
 
     def rule(self, node: Node, path: str) -> Rule | None:
         entries = self.mapping(node, path, _RULE_KEYS, required=("name", "max_tlp", "max_tier"))
@@ -375,100 +266,8 @@ class _Reader:
     def group_ref(self, raw: str) -> str:
         return _declared(raw, self.group_names, "group", "groups")
 
-    # -- nodes -------------------------------------------------------------------------------------------
-
-    def mapping(
-        self, node: Node, path: str, allowed: Sequence[str] | None = None, required: Collection[str] = ()
-    ) -> Entries | None:
-        """The entries of a mapping node: keys are plain names, each once, each one `allowed` lists."""
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, path, f"must be a mapping{_found(node)}")
-            return None
-        entries: Entries = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else None
-            if not name:
-                self.error(key, path, "keys must be names")
-            elif name == "<<":
-                self.error(key, path, "merge keys (<<) are not allowed in a policy file")
-            elif name in entries:
-                first = entries[name][0].start_mark.line + 1
-                self.error(key, _join(path, name), f"duplicate key {name!r} (first on line {first})")
-            elif allowed is not None and name not in allowed:
-                self.error(key, path, _unknown("key", name, allowed))
-            else:
-                entries[name] = (key, value)
-        for name in required:
-            if name not in entries:
-                self.error(node, path, f"missing required key {name!r}")
-        return entries
-
-    def value(self, node: Node, path: str, parse: Callable[[str], T]) -> T | None:
-        if not isinstance(node, yaml.ScalarNode):
-            self.error(node, path, f"must be a single value{_found(node)}")
-            return None
-        if node.value == "" and node.style is None:
-            self.error(node, path, "has no value")
-            return None
-        try:
-            return parse(str(node.value))
-        except _Bad as exc:
-            self.error(node, path, str(exc))
-            return None
-
-    def items(self, node: Node, path: str, parse: Callable[[str], T]) -> frozenset[T] | None:
-        """A non-empty list of distinct values: an empty selector list would select nobody."""
-        if not isinstance(node, yaml.SequenceNode):
-            self.error(node, path, f"must be a list, e.g. [a, b]{_found(node)}")
-            return None
-        if not node.value:
-            self.error(node, path, "is an empty list, which selects nothing: remove the key or list entries")
-            return None
-        found: dict[T, int] = {}
-        for i, item in enumerate(node.value):
-            value = self.value(item, f"{path}[{i}]", parse)
-            if value is not None and value in found:
-                self.error(
-                    item, f"{path}[{i}]", f"{show(item.value)} is listed twice (first as [{found[value]}])"
-                )
-            elif value is not None:
-                found[value] = i
-        return frozenset(found)
-
-    def field(self, entries: Entries, path: str, key: str, parse: Callable[[str], T]) -> T | None:
-        return self.value(entries[key][1], _join(path, key), parse) if key in entries else None
-
-    def list_field(
-        self, entries: Entries, path: str, key: str, parse: Callable[[str], T]
-    ) -> frozenset[T] | None:
-        return self.items(entries[key][1], _join(path, key), parse) if key in entries else None
-
 
 # -- helpers ---------------------------------------------------------------------------------------------
-
-
-def _or(value: T | None, default: T) -> T:
-    return default if value is None else value
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _found(node: Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return ", not a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return ", not a list"
-    if node.value == "" and node.style is None:
-        return " (it is empty)"
-    return f", not {show(node.value)}"
-
-
-def _unknown(what: str, name: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, allowed, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {show(name)}{hint} (allowed: {', '.join(allowed)})"
 
 
 def _declared(raw: str, declared: set[str], what: str, section: str) -> str:
@@ -515,12 +314,6 @@ def _tier(raw: str) -> Tier:
     if tier is None:
         raise _Bad(f"{show(raw)} is not a tier (public, defensive, sensitive or offensive)")
     return tier
-
-
-def _bool(raw: str) -> bool:
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    raise _Bad(f"must be true or false, not {show(raw)}")
 
 
 def _trust_tier(raw: str) -> TrustTier:

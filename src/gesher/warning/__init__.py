@@ -13,6 +13,8 @@ Modules, one concept each:
   a window (`Reporter`, `Sighting`, `ReporterState`, `WindowStats`, `window_stats`, `reliability`).
 - `rules`: alert rules, suppression and k-anonymous alerts (`AlertRule`, `RuleSet`, `DEFAULT_RULES`,
   `Level`, `decide`, `publish`, `Decision`, `Alert`, `Suppression`).
+- `rules_file`: the operator's alert rules file, YAML or JSON, read into a `RuleSet` with every mistake
+  at its line and column (`parse_rules`, `load_rules`, `dump_rules`, `AlertRulesError`).
 - `correlator`: `Correlator`, sightings in one at a time, new or raised alerts out.
 - `errors`: `ObservationError` (a refused file, every `LineError`), `SightingError`.
 """
