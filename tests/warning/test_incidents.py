@@ -271,3 +271,11 @@ def test_every_public_function_explains_itself() -> None:
     for name, function in inspect.getmembers(incidents, inspect.isfunction):
         if function.__module__ == incidents.__name__ and not name.startswith("_"):
             assert inspect.getdoc(function), name
+
+
+def test_active_during_a_period() -> None:
+    first = [c for c in CHANGES if c.incident == 1]  # opened T + 1 h, contained T + 1 d, closed T + 3 d
+    assert incidents.active_during(first, T + 2 * DAY, T + 2 * DAY + 1)
+    assert incidents.active_during(first, T - DAY, T + 2 * H)
+    assert not incidents.active_during(first, T - DAY, T)
+    assert not incidents.active_during(first, T + 3 * DAY, T + 4 * DAY)

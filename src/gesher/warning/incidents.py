@@ -307,6 +307,18 @@ def standing_at(steps: Sequence[Step], at: int) -> Step:
     return found
 
 
+def active_during(changes: Iterable[Change], since: int, until: int) -> bool:
+    """Whether an incident, from its changes in event order, was open or contained at some instant of
+    [since, until): it stood so at `since`, or a change inside the period left it so."""
+    standing: State | None = None
+    for change in sorted(changes, key=lambda c: c.at):
+        if change.at <= since:
+            standing = change.state
+        elif change.at < until and change.state in ACTIVE:
+            return True
+    return standing in ACTIVE
+
+
 # --- months, sectors, time to alert -------------------------------------------------------------------------
 
 
