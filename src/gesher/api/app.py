@@ -10,6 +10,7 @@ from gesher.api.errors import install_error_handlers
 from gesher.api.ledger import ledger_router
 from gesher.api.licensing import licensing_router
 from gesher.api.taxii import taxii_router
+from gesher.api.warning import warning_router
 from gesher.api.webhooks import webhooks_router
 from gesher.exchange.node import Node
 from gesher.settings import Settings
@@ -32,6 +33,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
     app.include_router(ledger_router(node))
     app.include_router(admin_router)
     app.include_router(licensing_router)
+    app.include_router(warning_router)
     app.include_router(webhooks_router(node))
     return app
 

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from gesher.cli import (
     alert_rules,
+    alerts,
     collection,
     country,
     demo,
@@ -66,9 +67,9 @@ app.add_typer(licensing.project_app, name="project")
 app.add_typer(licensing_licences.app, name="licence")
 app.add_typer(licensing_misuse.app, name="misuse")
 app.add_typer(warning.app, name="sighting")
-app.add_typer(alert_rules.app, name="alert-rules")
 app.add_typer(webhook.app, name="webhook")
-app.command("alerts")(warning.alerts_command)
+app.add_typer(alert_rules.app, name="alert-rules")
+app.add_typer(alerts.app, name="alerts")
 app.command("screen")(vetting.screen)
 app.command("vet")(vetting.vet)
 app.command("ingest")(ingest.ingest)

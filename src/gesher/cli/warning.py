@@ -1,4 +1,4 @@
-"""`gesher sighting ...` and `gesher alerts`: early warning from the command line (issue 7).
+"""`gesher sighting ...`: early warning from the command line (issue 7).
 
 An operator records what a partner reported (one value, or a sensor/SIEM export file) on its behalf; the
 sightings are attributed to that partner, correlated, and may raise alerts, exactly as over TAXII."""
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import typer
 
-from gesher.cli.context import out, print_json, state
+from gesher.cli.context import out, state
 from gesher.errors import InvalidRequest
 from gesher.partners.service import require_partner
 from gesher.warning.observations import SIGHTING_NAMES, Format, parse, parse_time
-from gesher.warning_service import alerts, sightings
+from gesher.warning_service import sightings
 from gesher.warning_service.sightings import Outcome, Report
 
 app = typer.Typer(help="Record partners' sightings (values or observation files).", no_args_is_help=True)
@@ -52,25 +52,6 @@ def load(
     chosen = fmt or (Format.CSV if file.suffix.lower() == ".csv" else Format.JSONL)
     observations = parse(file.read_bytes(), chosen, now)
     _record(ctx, partner, sightings.observation_reports(observations), now, "file")
-
-
-def alerts_command(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
-) -> None:
-    """List early-warning alerts, oldest first (analyst view: token and true reporter count)."""
-    with state(ctx).node().db.read() as conn:
-        found = alerts.listing(conn)
-    if as_json:
-        print_json(found)
-        return
-    if not found:
-        out.print("no alerts")
-    for a in found:
-        out.print(
-            f"{a['raised_at']}  L{a['level']}  {a['token']}  {a['organisations']} organisations  "
-            f"{a['rule']}  {a['id']}",
-            highlight=False,
-        )
 
 
 def _time(text: str) -> datetime:
