@@ -343,3 +343,20 @@ def test_payload_shape(exchange: Exchange) -> None:
     assert head["alert"] == alert_id
     assert int(got.headers["webhook-timestamp"]) == pytest.approx(datetime.now(UTC).timestamp(), abs=60)
     assert got.headers["webhook-signature"].startswith("v1a,")
+
+
+def test_the_server_delivers_in_the_background_and_stops_cleanly(node: Node) -> None:
+    import threading
+    import time
+
+    with TestClient(create_app(node.settings, node)) as client, receiver(lambda: public_key(node)) as hooks:
+        exchange = Exchange(node, client)
+        register(node, "observer-cert", hooks.url())
+        raise_alert(exchange)
+        deadline = time.monotonic() + 10
+        while not hooks.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(hooks.received) == 1 and hooks.received[0].verified
+        assert any(t.name == "gesher-webhooks" for t in threading.enumerate())
+    assert not any(t.name == "gesher-webhooks" for t in threading.enumerate())
+    assert [d.state for d in rows(node).values()] == ["delivered"]

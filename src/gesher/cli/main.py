@@ -15,6 +15,7 @@ from gesher.cli import (
     country,
     demo,
     export,
+    incidents,
     ingest,
     leak,
     ledger,
@@ -67,6 +68,7 @@ app.add_typer(licensing.project_app, name="project")
 app.add_typer(licensing_licences.app, name="licence")
 app.add_typer(licensing_misuse.app, name="misuse")
 app.add_typer(warning.app, name="sighting")
+app.add_typer(incidents.app, name="incidents")
 app.add_typer(webhook.app, name="webhook")
 app.add_typer(alert_rules.app, name="alert-rules")
 app.add_typer(alerts.app, name="alerts")

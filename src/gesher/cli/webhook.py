@@ -114,9 +114,12 @@ def deliveries(
     if as_json:
         print_json(found)
         return
-    columns = ("id", "webhook_id", "alert_id", "event", "state", "attempts", "next_attempt_at",
-               "delivered_at", "last_error", "ledger_index")  # fmt: skip
-    table = Table(*(c.replace("_", " ") for c in columns))
+    table = Table("id", "webhook", "alert", "event", "state", "attempts", "when", "ledger", "last error")
+    for c in ("id", "webhook", "event", "state", "attempts", "ledger"):
+        next(col for col in table.columns if col.header == c).no_wrap = True
     for d in found:
-        table.add_row(*(str(d[c]) if d[c] is not None else "" for c in columns))
+        when = d["delivered_at"] if d["state"] == "delivered" else d["next_attempt_at"]
+        row = (d["id"], d["webhook_id"], d["alert_id"], d["event"], d["state"], d["attempts"], when)
+        row += (d["ledger_index"], d["last_error"])
+        table.add_row(*(str(v) if v is not None else "" for v in row))
     out.print(table)
