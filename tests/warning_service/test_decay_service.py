@@ -1,5 +1,5 @@
 """Indicator decay in the service (issue 7; reference 4.4), when turned on: an indicator that had decayed
-by the time a spell of sightings began raises no alert; a fresh one does. Inputs are kept at ingest."""
+by the time a spell of sightings began raises no alert; a fresh one does. Inputs are read from the newest stored version."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from gesher.exchange.collections import create_collection
 from gesher.exchange.ingest import add_objects
 from gesher.exchange.node import Node
-from gesher.store import warning as store
 from gesher.store.tables import alerts
 from gesher.warning_service.config import WarningConfig
-from gesher.warning_service.indicator_keys import decay_row
+from gesher.warning_service.indicator_keys import decay_inputs, decay_row
 from tests.factories import indicator
 from tests.warning_service.exchange import Exchange
 
@@ -30,13 +30,15 @@ def test_decay_inputs_follow_type_labels_confidence_and_modified() -> None:
     assert decay_row(indicator("c2.example"))["reset_at"] == 1_704_067_200_000_000  # T0, 2024-01-01
 
 
-def test_a_newer_version_resets_the_clock_and_an_older_one_does_not(node: Node) -> None:
+def test_the_newest_stored_version_gives_the_decay_inputs_whatever_the_order_of_arrival(node: Node) -> None:
     first = indicator("c2.example")
     newer = dict(first, modified="2025-06-01T00:00:00.000Z")
     with node.db.write() as conn:
-        store.set_decay(conn, [decay_row(newer)])
-        store.set_decay(conn, [decay_row(first)])  # older: kept out
-        assert store.decay_of(conn, str(first["id"])) == ("nids-simple-model", 80.0, 1_748_736_000_000_000)
+        intel = create_collection(conn, "test", "intel")
+        add_objects(conn, intel.id, [newer], None)
+        add_objects(conn, intel.id, [first], None)  # older, arriving later: does not reset the clock
+        assert decay_inputs(conn, str(first["id"])) == ("nids-simple-model", 80.0, 1_748_736_000_000_000)
+        assert decay_inputs(conn, "indicator--00000000-0000-4000-8000-000000000000") is None
 
 
 def test_with_decay_on_a_stale_indicator_raises_no_alert_and_a_fresh_one_does(

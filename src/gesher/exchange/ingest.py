@@ -23,7 +23,6 @@ from gesher.stix.timestamps import format_micros, now_micros, version_key
 from gesher.stix.validate import object_error
 from gesher.store import objects as store
 from gesher.store.objects import StoredVersion, serve_hints
-from gesher.warning_service import indicator_keys
 
 BATCH = 1000
 
@@ -212,8 +211,6 @@ def _add_batch(
     fresh = _place(candidates, stored, clock, result, report)
     changes = _flags(fresh, stored)
     store.insert_versions(conn, [_row(collection, c, added_by, changes) for c in fresh])
-    # Early warning matches sightings against indicators by value: keep their match keys (issue 7).
-    indicator_keys.record(conn, [c.obj for c in fresh if c.obj["type"] == "indicator"])
     old = _old(stored)
     store.set_flags(conn, collection, [(d, flags) for d, flags in changes.items() if d in old])
     result.stored_count += len(fresh)

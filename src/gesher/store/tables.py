@@ -450,8 +450,9 @@ licensing_roles = Table(
 # --- early warning (issue 7) ----------------------------------------------------------------------------
 
 # The values each stored indicator matches by equality (`gesher.warning.indicators.match_keys`), as tokens
-# `type:value`, plus one row (indicator id, indicator id) per indicator, so "is this indicator held" and
-# "which indicators name this value" are each one indexed lookup. Filled at ingest.
+# `type:value` -> indicator id. Built off ingest's hot path (`warning_service.indicator_keys.catch_up`, from
+# the per-collection cursors below), so ingest pays nothing for it; lookups add the few indicators stored
+# since the cursor by reading them directly, so a match never waits for the index.
 indicator_keys = Table(
     "indicator_keys",
     metadata,
@@ -460,15 +461,14 @@ indicator_keys = Table(
     PrimaryKeyConstraint("token", "indicator_id"),
 )
 
-# Each stored indicator's decay inputs (MISP's polynomial model, reference 4.4): the model by name, the
-# base score, and when its clock was last reset by the indicator itself (its latest `modified`).
-indicator_decay = Table(
-    "indicator_decay",
+# How far `indicator_keys` has read each collection: every indicator version with a greater date_added is
+# not indexed yet. Within a collection date_added is assigned under its lock, so versions commit in
+# date_added order and a cursor never skips one.
+indicator_key_cursors = Table(
+    "indicator_key_cursors",
     metadata,
-    Column("indicator_id", String(300), primary_key=True),
-    Column("model", String(40), nullable=False),
-    Column("base_score", Float, nullable=False),
-    Column("reset_at", BigInteger, nullable=False),
+    Column("collection_key", Integer, ForeignKey("collections.key"), primary_key=True, autoincrement=False),
+    Column("date_added", BigInteger, nullable=False),
 )
 
 # Sightings reported by partners, append-only, attributed at report time (sector, country and critical

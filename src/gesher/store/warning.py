@@ -1,52 +1,17 @@
-"""Early warning's queries (issue 7): indicator match keys, sightings, alerts. Every statement here is one
-indexed lookup or an append; the services in `gesher.warning_service` decide what to do with them."""
+"""Early warning's queries (issue 7): sightings and alerts (the indicator index is `indicator_index`).
+Every statement here is one indexed lookup or an append; the services in `gesher.warning_service`
+decide what to do with them."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, func, select, text
 
-from gesher.store.db import dialect_insert, is_sqlite
-from gesher.store.tables import alerts, indicator_decay, indicator_keys, sightings
-
-
-def add_indicator_keys(conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
-    """(token, indicator id) pairs; pairs already held are kept as they are (a new version of an indicator
-    may name the same values)."""
-    rows = [{"token": t, "indicator_id": i} for t, i in dict.fromkeys(pairs)]
-    if rows:
-        conn.execute(dialect_insert(conn, indicator_keys).on_conflict_do_nothing(), rows)
-
-
-def set_decay(conn: Connection, rows: Sequence[dict[str, object]]) -> None:
-    """Each indicator's decay inputs; a stored row is replaced only by a later reset (a newer version).
-    One statement for all rows (ingest's hot path)."""
-    latest_rows: dict[object, dict[str, object]] = {}
-    for row in rows:  # two versions in one batch: one row (ON CONFLICT may touch a row once per statement)
-        held = latest_rows.get(row["indicator_id"])
-        if held is None or int(row["reset_at"]) > int(held["reset_at"]):  # type: ignore[call-overload]
-            latest_rows[row["indicator_id"]] = row
-    if not latest_rows:
-        return
-    stmt = dialect_insert(conn, indicator_decay)
-    latest = {c: stmt.excluded[c] for c in ("model", "base_score", "reset_at")}
-    newer = stmt.excluded.reset_at > indicator_decay.c.reset_at
-    upsert = stmt.on_conflict_do_update(index_elements=["indicator_id"], set_=latest, where=newer)
-    conn.execute(upsert, list(latest_rows.values()))
-
-
-_DECAY = select(indicator_decay.c.model, indicator_decay.c.base_score, indicator_decay.c.reset_at).where(
-    indicator_decay.c.indicator_id == bindparam("id")
-)
-
-
-def decay_of(conn: Connection, indicator_id: str) -> tuple[str, float, int] | None:
-    row = conn.execute(_DECAY, {"id": indicator_id}).first()
-    return (str(row[0]), float(row[1]), int(row[2])) if row else None
-
+from gesher.store.db import is_sqlite
+from gesher.store.tables import alerts, partners, sightings
 
 _LAST_BEFORE = select(func.max(sightings.c.seen_at)).where(
     sightings.c.token == bindparam("token"), sightings.c.type == 0, sightings.c.seen_at < bindparam("before")
@@ -59,27 +24,6 @@ def last_sighting_before(conn: Connection, token: str, before: int) -> int | Non
     return int(value) if value is not None else None
 
 
-_INDICATORS_OF = select(indicator_keys.c.token, indicator_keys.c.indicator_id).where(
-    indicator_keys.c.token.in_(bindparam("tokens", expanding=True))
-)
-
-
-def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[str]]:
-    """For each token that some stored indicator names, the ids of those indicators (sorted). An
-    indicator's own id is a token naming itself, so this also says which indicators are held."""
-    found: dict[str, list[str]] = {}
-    wanted = sorted(set(tokens))
-    # In chunks: SQLite and PostgreSQL both cap the parameters of one statement (a big file has more).
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        for token, indicator_id in conn.execute(_INDICATORS_OF, {"tokens": chunk}):
-            found.setdefault(token, []).append(indicator_id)
-    return {t: sorted(ids) for t, ids in found.items()}
-
-
-_CHUNK = 5000
-
-
 @dataclass(frozen=True)
 class SightingRow:
     """One stored sighting as correlation reads it (times in microseconds since the epoch)."""
@@ -90,6 +34,7 @@ class SightingRow:
     critical: bool
     type: int
     seen_at: int
+    reliability: str = "F"  # the reporting partner's Admiralty source reliability, as now graded
 
 
 def add_sightings(conn: Connection, rows: Sequence[dict[str, object]]) -> None:
@@ -126,12 +71,18 @@ _COLUMNS = (
     sightings.c.critical,
     sightings.c.type,
     sightings.c.seen_at,
+    partners.c.reliability,
 )
 # A token's sightings in the longest window, plus its false positives and expirations of any age: a
-# standing false positive suppresses until the partner sights the token again (reference 4.2).
-_OF_TOKEN = select(*_COLUMNS).where(
-    sightings.c.token == bindparam("token"),
-    (sightings.c.seen_at >= bindparam("since")) | (sightings.c.type != 0),
+# standing false positive suppresses until the partner sights the token again (reference 4.2). Each
+# with its reporter's source reliability as the registry grades it now (`gesher partner set`).
+_OF_TOKEN = (
+    select(*_COLUMNS)
+    .join_from(sightings, partners, partners.c.id == sightings.c.partner_id)
+    .where(
+        sightings.c.token == bindparam("token"),
+        (sightings.c.seen_at >= bindparam("since")) | (sightings.c.type != 0),
+    )
 )
 
 

@@ -26,6 +26,7 @@ from gesher.warning.correlate import Reporter, ReporterState, Sighting, window_s
 from gesher.warning.decay import LONG_LIVED_HASH, NIDS_SIMPLE, PHISHING, DecayState
 from gesher.warning.observations import SightingType
 from gesher.warning.rules import Alert, Level, RuleSet, Suppression, decide, publish
+from gesher.warning_service import indicator_keys
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def decayed_score(conn: Connection, token: str, rows: list[SightingRow], since: 
     before the spell, its clock reset by its own `modified` or by the last sighting of an earlier spell,
     never by the sightings being weighed. The spell is taken to begin at the earliest sighting of the
     longest window (a stateless stand-in for "no sighting for that long before")."""
-    inputs = store.decay_of(conn, token)
+    inputs = indicator_keys.decay_inputs(conn, token)
     began = min((r.seen_at for r in rows if r.type == 0 and r.seen_at >= since), default=None)
     if inputs is None or began is None:
         return None
@@ -98,11 +99,12 @@ MODELS = {m.name: m for m in (NIDS_SIMPLE, PHISHING, LONG_LIVED_HASH)}
 
 
 def _states(token: str, rows: list[SightingRow]) -> list[ReporterState]:
-    """Each partner's latest sighting, false positive and expiration of the token. A partner is known to
-    the core only by its row id: identities stay in the store."""
+    """Each partner's latest sighting, false positive and expiration of the token, with its source
+    reliability (Admiralty A-F, which weighs W and the confidence). A partner is known to the core only by
+    its row id: identities stay in the store."""
     states: dict[int, ReporterState] = {}
     for row in rows:
-        reporter = Reporter(str(row.partner_id), row.sector, row.country, "F", row.critical)
+        reporter = Reporter(str(row.partner_id), row.sector, row.country, row.reliability, row.critical)
         state = states.setdefault(row.partner_id, ReporterState(reporter))
         state.record(Sighting(token, reporter, from_micros(row.seen_at), SightingType(row.type)))
     return list(states.values())

@@ -1,22 +1,35 @@
-"""Which stored indicators name an observed value (issue 7, "Correlation"): the `indicator_keys` table,
-filled as indicators are ingested, so matching a sighting is one indexed lookup.
+"""Which stored indicators name an observed value (issue 7, "Correlation"), kept OFF ingest's hot path.
 
-Only `indicator` objects are looked at (the ingest hot path stays cheap for everything else). A pattern
-that is an OR of equalities gives its values as tokens `type:value` (`gesher.warning.indicators`); every
-indicator also names itself (token = its id), which is how a STIX sighting's `sighting_of_ref` is matched
-and how "is this indicator held" is asked. Patterns that need evaluation (`AND`, `LIKE`, CIDR...) are held
-by id only: values are not matched against them yet (see the service's notes)."""
+The `indicator_keys` table maps each value an indicator's equality pattern names (`type:value`, from
+`gesher.warning.indicators`) to the indicator. Ingest writes nothing for it: a value-keyed index is a
+random insert per indicator, which at a million indicators cost ingest more than half its rate (13.4k ->
+3.0k objects/s in `make bench`). Instead `catch_up` reads the indicator versions stored since each
+collection's cursor and indexes them in token order, from the server's background builder, from every
+sighting's transaction (bounded), and from the CLI.
+
+A lookup never waits for the builder: `indicators_for` adds the versions stored after the cursors by
+reading them directly, so a value stored a moment ago matches at once. Whether an indicator is held (its
+id named by a STIX sighting, or an indexed indicator since deleted) is asked of stix_objects itself.
+
+Only STIX patterns that are ORs of equalities give values here; patterns that need evaluation (`AND`,
+`LIKE`, CIDR...) are matched by id. An indicator's decay inputs are read from its newest stored version
+when correlation asks (`decay_inputs`): rare, and never on ingest's path."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+import orjson
 from sqlalchemy import Connection
 
 from gesher.stix.timestamps import to_micros
-from gesher.store import warning as store
+from gesher.store import indicator_index as store
 from gesher.warning.decay import NIDS_SIMPLE, model_for
 from gesher.warning.indicators import MatchKey, match_keys
+
+# What one sighting's transaction indexes at most before falling back to reading the rest directly: the
+# background builder normally leaves nothing, and after a burst of ingest no sighting should stall long.
+SIGHTING_CATCH_UP = 20_000
 
 
 def _keys(indicator: Mapping[str, object]) -> tuple[MatchKey, ...]:
@@ -26,32 +39,73 @@ def _keys(indicator: Mapping[str, object]) -> tuple[MatchKey, ...]:
     return ()
 
 
-def pairs_of(
-    indicator: Mapping[str, object], keys: Sequence[MatchKey] | None = None
-) -> list[tuple[str, str]]:
-    """(token, indicator id) pairs of one STIX indicator: its own id, and each value its pattern names."""
+def pairs_of(indicator: Mapping[str, object]) -> list[tuple[str, str]]:
+    """(token, indicator id) pairs of one STIX indicator: each value its pattern names."""
     indicator_id = str(indicator["id"])
-    found = _keys(indicator) if keys is None else keys
-    return [(indicator_id, indicator_id), *((str(key), indicator_id) for key in found)]
+    return [(str(key), indicator_id) for key in _keys(indicator)]
 
 
-def record(conn: Connection, objects: Iterable[Mapping[str, object]]) -> None:
-    """Remember the match keys and decay inputs of the indicators among `objects` (other types are
-    skipped at once). Each pattern is read once: this runs on ingest's hot path."""
-    indicators = [(obj, _keys(obj)) for obj in objects if obj.get("type") == "indicator"]
-    if not indicators:
-        return
-    store.add_indicator_keys(conn, [p for obj, keys in indicators for p in pairs_of(obj, keys)])
-    store.set_decay(conn, [decay_row(obj, keys) for obj, keys in indicators])
+def _pairs(body: bytes) -> list[tuple[str, str]]:
+    return pairs_of(orjson.loads(body))
 
 
-def decay_row(indicator: Mapping[str, object], keys: Sequence[MatchKey] | None = None) -> dict[str, object]:
+def catch_up(conn: Connection, limit: int | None = None) -> int:
+    """Index the indicator versions stored since the cursors, at most `limit` of them (all if None), in
+    the caller's write transaction; how many were read. One builder at a time across workers."""
+    store.lock_cursors(conn)
+    done = 0
+    for collection_key, after in store.cursors(conn).items():
+        left = None if limit is None else limit - done
+        if left is not None and left <= 0:
+            break
+        rows = store.indicators_after(conn, collection_key, after, left)
+        if rows:
+            store.add_keys(conn, [pair for _, body in rows for pair in _pairs(body)])
+            store.advance(conn, collection_key, rows[-1][0])
+            done += len(rows)
+    return done
+
+
+def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[str]]:
+    """For each token: the held indicators naming it (a value token `type:value`), or the indicator
+    itself (an indicator id, if held). Tokens nothing names are left out."""
+    values = {t for t in tokens if not _is_indicator_id(t)}
+    found = store.indicators_naming(conn, sorted(values))
+    for token, indicator_id in _not_indexed_yet(conn):
+        if token in values:
+            found.setdefault(token, set()).add(indicator_id)
+    ids = {t for t in tokens if _is_indicator_id(t)}
+    held = store.held(conn, ids.union(*found.values()))
+    result = {token: sorted(named & held) for token, named in found.items() if named & held}
+    result.update({i: [i] for i in ids if i in held})
+    return result
+
+
+def _not_indexed_yet(conn: Connection) -> Iterable[tuple[str, str]]:
+    for collection_key, after in store.cursors(conn).items():
+        for _, body in store.indicators_after(conn, collection_key, after, None):
+            yield from _pairs(body)
+
+
+def _is_indicator_id(token: str) -> bool:
+    return token.startswith("indicator--") and ":" not in token
+
+
+def decay_inputs(conn: Connection, indicator_id: str) -> tuple[str, float, int] | None:
+    """An indicator's decay inputs from its newest stored version (model, base score, reset time in
+    microseconds), or None if it is not held."""
+    body = store.latest_indicator(conn, indicator_id)
+    if body is None:
+        return None
+    row = decay_row(orjson.loads(body))
+    return str(row["model"]), float(row["base_score"]), int(row["reset_at"])  # type: ignore[call-overload]
+
+
+def decay_row(indicator: Mapping[str, object]) -> dict[str, object]:
     """An indicator's decay inputs (reference 4.4): the model for the type of the first value it names
     (NIDS-simple when it names none), phishing when labelled so; the base score its STIX `confidence`
     (0-100) or the model's default; the clock reset by its `modified` (MISP: the attribute timestamp)."""
-    if keys is None:
-        pattern = indicator.get("pattern")
-        keys = tuple(match_keys(pattern).keys) if isinstance(pattern, str) else ()
+    keys = _keys(indicator)
     labels = [str(v) for name in ("labels", "indicator_types") for v in _strings(indicator.get(name))]
     model = model_for(keys[0].type, labels) if keys else NIDS_SIMPLE
     confidence = indicator.get("confidence")
@@ -66,8 +120,3 @@ def decay_row(indicator: Mapping[str, object], keys: Sequence[MatchKey] | None =
 
 def _strings(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[str]]:
-    """For each token some stored indicator names, those indicators' ids."""
-    return store.indicators_for(conn, tokens)

@@ -30,7 +30,7 @@ from gesher.warning.errors import SightingError
 from gesher.warning.observations import Observation, SightingType
 from gesher.warning.rules import RuleSet
 from gesher.warning.values import normalise, type_name
-from gesher.warning_service import alerts, indicator_keys, warninglists
+from gesher.warning_service import alerts, indicator_keys, pattern_index, warninglists
 from gesher.warning_service.config import WarningConfig
 from gesher.warning_service.correlation import correlate, micros
 
@@ -97,7 +97,9 @@ def record(
     ruleset = ruleset_of(config)
     _check_times(reports, now, ruleset.clock_skew)
     _check_rate(conn, partner, len(reports), now, config.sighting_rate_limit)
+    indicator_keys.catch_up(conn, indicator_keys.SIGHTING_CATCH_UP)
     held = indicator_keys.indicators_for(conn, [r.subject for r in reports])
+    held = pattern_index.with_matches(conn, held, reports)  # values against non-equality patterns
     rows: list[dict[str, object]] = []
     tokens: dict[str, None] = {}
     for report in reports:
