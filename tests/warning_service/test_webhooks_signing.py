@@ -131,3 +131,25 @@ def test_partners_fetch_the_public_key(world: World, client: TestClient) -> None
         assert r.json()["public_key"] == published_key(conn)
     assert r.json()["algorithm"] == "ed25519" and r.json()["signature_version"] == "v1a"
     assert client.get("/webhooks/v1/key").status_code == 401
+
+
+def test_the_readme_verification_snippet_works() -> None:
+    """The few lines README gives partners verify a real signature and refuse a tampered body."""
+    import time
+    from pathlib import Path
+
+    from cryptography.exceptions import InvalidSignature
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("**Webhooks.**") :]
+    code = section[section.index("```python\n") + len("```python\n") : section.index("\n```\n")]
+    scope: dict[str, object] = {}
+    exec(code, scope)
+    verify_snippet = scope["verify"]
+    body = b'{"event":"alert","objects":[]}'
+    headers = KEY.headers("msg_readme", int(time.time()), body)
+    verify_snippet(KEY.public, headers, body)  # type: ignore[operator]
+    with pytest.raises(InvalidSignature):
+        verify_snippet(KEY.public, headers, body + b" ")  # type: ignore[operator]
+    with pytest.raises(ValueError, match="stale"):
+        verify_snippet(KEY.public, KEY.headers("msg_old", 1_000_000, body), body)  # type: ignore[operator]
