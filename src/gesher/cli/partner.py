@@ -84,20 +84,24 @@ def set_standing(
     suspend: bool | None = typer.Option(
         None, "--suspend/--reinstate", help="Suspend (receives nothing) or reinstate."
     ),
+    reliability: str | None = typer.Option(
+        None, help="Admiralty source reliability A (completely reliable) to F (cannot be judged)."
+    ),
     reason: str = typer.Option(..., help="Why (recorded in the audit log)."),
 ) -> None:
-    """Change a partner's standing; it applies from the partner's next request."""
+    """Change a partner's standing; it applies from the partner's next request. Its source reliability
+    weighs its sightings in early warning's correlation."""
     chosen: int | str | None = "keep"
     if tier is not None:
         chosen = None if tier.strip().lower() == "none" else _tier(tier)
     listed = [s for s in sectors.split(",") if s.strip()] if sectors is not None else None
     with state(ctx).node().db.write() as conn:
         partner = service.require_partner(conn, name)
-        updated = service.set_standing(conn, actor(), partner, reason, chosen, listed, suspend)
+        updated = service.set_standing(conn, actor(), partner, reason, chosen, listed, suspend, reliability)
     state_word = "suspended" if updated.suspended else "active"
     out.print(
         f"{name}: trust tier {updated.trust_tier or 'none'}, sectors {updated.sectors or 'none'}, "
-        f"{state_word}",
+        f"reliability {updated.reliability}, {state_word}",
         highlight=False,
     )
 
@@ -137,13 +141,14 @@ def list_(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
             "trust_tier": p.trust_tier,
             "sectors": p.sectors,
             "suspended": p.suspended,
+            "reliability": p.reliability,
         }
         for p in found
     ]
     if as_json:
         print_json(rows)
         return
-    table = Table("name", "country", "kind", "admin", "trust tier", "sectors", "suspended")
+    table = Table("name", "country", "kind", "admin", "trust tier", "sectors", "suspended", "reliability")
     for r in rows:
         table.add_row(*(str(v) for v in r.values()))
     out.print(table)

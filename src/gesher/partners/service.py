@@ -140,9 +140,12 @@ def set_standing(
     trust_tier: int | str | None = "keep",
     sectors: list[str] | None = None,
     suspended: bool | None = None,
+    reliability: str | None = None,
 ) -> PartnerRow:
-    """Change a partner's trust tier (1-4, or None: not vetted), sectors or suspension, with a reason.
-    Takes effect at the partner's next request; every change is an audit event."""
+    """Change a partner's trust tier (1-4, or None: not vetted), sectors, suspension or source
+    reliability (Admiralty A-F, weighing its sightings in correlation), with a reason. Takes effect at the
+    partner's next request; every change is an audit event, and a change of tier, suspension or
+    reliability a ledger entry."""
     if not reason.strip():
         raise InvalidRequest("a reason is required to change a partner's standing")
     tier = partner.trust_tier if trust_tier == "keep" else trust_tier
@@ -153,7 +156,13 @@ def set_standing(
         if not _SECTOR.fullmatch(sector):
             raise InvalidRequest(f"sector {sector[:64]!r} must be a lower-case word (a-z, 0-9, '-')")
     halted = partner.suspended if suspended is None else suspended
+    grade = partner.reliability if reliability is None else _reliability(reliability)
     store.set_standing(conn, partner.id, tier, chosen, halted)
+    if grade != partner.reliability:
+        store.set_reliability(conn, partner.id, grade)
+        old_grade, new_grade = f"reliability {partner.reliability}", f"reliability {grade}"
+        subject = f"partner:{partner.name}"
+        ledger.record(conn, Kind.TIER, actor, subject=subject, old=old_grade, new=new_grade, reason=reason)
     old, new = _standing(partner.trust_tier, partner.suspended), _standing(tier, halted)
     if old != new:
         ledger.record(
@@ -167,9 +176,24 @@ def set_standing(
         trust_tier=tier,
         sectors=sorted(chosen),
         suspended=halted,
+        reliability=grade,
         reason=reason,
     )
     return require_partner(conn, partner.name)
+
+
+RELIABILITY_GRADES = "ABCDEF"  # Admiralty: A completely reliable ... E unreliable, F cannot be judged
+
+
+def _reliability(value: str) -> str:
+    grade = value.strip().upper()
+    if len(grade) != 1 or grade not in RELIABILITY_GRADES:
+        raise InvalidRequest(
+            f"source reliability {value[:20]!r} must be an Admiralty grade A (completely reliable), "
+            "B (usually reliable), C (fairly reliable), D (not usually reliable), E (unreliable) or "
+            "F (cannot be judged)"
+        )
+    return grade
 
 
 def _standing(tier: int | None, suspended: bool) -> str:

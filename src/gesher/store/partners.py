@@ -21,6 +21,7 @@ class PartnerRow:
     suspended: bool
     trust_tier: int | None = None
     sectors: str = ""  # comma-separated
+    reliability: str = "F"  # Admiralty source reliability A-F of what it reports (F: cannot be judged)
 
     @property
     def sector_set(self) -> frozenset[str]:
@@ -45,6 +46,7 @@ _PARTNER_COLS = (
     partners.c.suspended,
     partners.c.trust_tier,
     partners.c.sectors,
+    partners.c.reliability,
 )
 _WIDTH = len(_PARTNER_COLS)
 
@@ -82,6 +84,10 @@ def set_standing(
 ) -> None:
     stmt = update(partners).where(partners.c.id == partner_id)
     conn.execute(stmt.values(trust_tier=trust_tier, sectors=",".join(sorted(sectors)), suspended=suspended))
+
+
+def set_reliability(conn: Connection, partner_id: int, grade: str) -> None:
+    conn.execute(update(partners).where(partners.c.id == partner_id).values(reliability=grade))
 
 
 def add_token(conn: Connection, partner_id: int, token_hash: str, prefix: str, now: int) -> None:
