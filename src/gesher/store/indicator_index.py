@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, bindparam, func, select, text
 
 from gesher.store.db import dialect_insert, is_sqlite
 from gesher.store.tables import collections, indicator_key_cursors, indicator_keys, objects
@@ -37,6 +37,12 @@ def add_keys(conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
     rows = [{"token": t, "indicator_id": i} for t, i in sorted(set(pairs))]
     if rows:
         conn.execute(dialect_insert(conn, indicator_keys).on_conflict_do_nothing(), rows)
+
+
+def ingest_mark(conn: Connection) -> int:
+    """A number that changes whenever anything is stored in any collection (the sum of the collections'
+    last date_added), so the builder can tell a burst of ingest from a quiet store with one read."""
+    return int(conn.execute(select(func.coalesce(func.sum(collections.c.last_date_added), 0))).scalar_one())
 
 
 def cursors(conn: Connection) -> dict[int, int]:
