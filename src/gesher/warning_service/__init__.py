@@ -3,6 +3,8 @@
 - `matching`: the matching engine, raw observation files (CSV or JSON lines) against a million indicator
   values in DuckDB, with the pure core's normal forms and its all-or-nothing file rules;
 - `indicator_keys`: the values each stored indicator names, kept at ingest, for one-lookup matching;
+- `pattern_index`: observed values evaluated against the indicators whose patterns are not equalities
+  (LIKE, MATCHES, ISSUBSET, comparisons...), from a per-worker cache of compiled patterns by object type;
 - `sightings`: partners' reports in (attributed, rate-limited, clock-checked, stored append-only), then
   correlated and alerted, in the caller's transaction; `stix_sightings` reads STIX `sighting` objects
   and `taxii` is the hook of TAXII POST;

@@ -4,8 +4,9 @@ stored append-only, matched, correlated, and turned into alerts, all in the call
 A report names either an observed **value** (`gesher sighting add`, observation files) or an
 **indicator** by id (a STIX `sighting`'s `sighting_of_ref`). It counts for tokens:
 
-- a value counts for every stored indicator naming it (one indexed lookup in `indicator_keys`), or, if
-  none does, for the value itself (`type:value`), so partners' sightings correlate with each other too;
+- a value counts for every stored indicator naming it (one indexed lookup in `indicator_keys`) or whose
+  other pattern matches it (`pattern_index`), or, if none does, for the value itself (`type:value`), so
+  partners' sightings correlate with each other too;
 - an indicator id counts for itself, whether the exchange holds it, holds it hidden from the reporter, or
   has never heard of it: the reply and the correlation are the same in all three cases, so a sighting
   cannot probe for existence (an alert's detail report, which names the indicator, exists only for held
