@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from gesher.ledger_service.report_render import (
     _CSS,
@@ -66,24 +67,28 @@ def board_json(rows: list[BoardRow]) -> list[dict[str, Any]]:
 
 
 def print_board(rows: list[BoardRow], console: Console, heading: str) -> None:
+    """The board as a table: the short columns first and kept whole, the sectors and the title last."""
     if not rows:
         console.print(f"{heading}: none", highlight=False)
         return
-    cells = [
-        (
-            r.incident.id,
-            r.incident.title,
-            r.incident.state,
-            f"L{r.incident.level}",
-            readable(r.incident.opened_at),
+    table = Table(title=heading, title_justify="left", title_style="bold")
+    for name in ("id", "level", "state", "opened", "age", "alerts"):
+        table.add_column(name, no_wrap=True, justify="right" if name in ("id", "age", "alerts") else "left")
+    table.add_column("sectors", overflow="fold", ratio=1)
+    table.add_column("title", overflow="fold", ratio=2)
+    for r in rows:
+        i = r.incident
+        table.add_row(
+            str(i.id),
+            f"L{i.level}",
+            i.state,
+            readable(i.opened_at)[:10],
             duration(seconds(r.age)),
-            r.alerts,
+            str(r.alerts),
             ", ".join(r.sectors) or "-",
+            escape(i.title),
         )
-        for r in rows
-    ]
-    columns = ("id", "title", "state", "level", "opened", "age", "alerts", "sectors")
-    console.print(_table(heading, columns, [(str(c[0]), *c[1:]) for c in cells], words=5))
+    console.print(table)
 
 
 def detail_json(detail: Detail) -> dict[str, Any]:
