@@ -111,8 +111,8 @@ class Settings(BaseSettings):
     alert_rules: Path | None = Field(
         None,
         description="YAML or JSON file of alert rules replacing issue 7's defaults (levels, windows, partner "
-        "and sector thresholds, the critical-infrastructure branch); `gesher alerts rules` shows those in "
-        "force.",
+        "and sector thresholds, the critical-infrastructure branch); `gesher alert-rules show` prints those "
+        "in force, `gesher alert-rules check FILE` checks a file.",
     )
     alert_k: int = Field(
         3,
