@@ -33,6 +33,7 @@ def attacks_chart(rows: Sequence[MonthRow]) -> str:
     ax.set_xticks(range(len(rows)), [r.month for r in rows])
     ax.set_xlabel("month (UTC)")
     ax.set_ylabel("count")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Incidents opened and attacks (alerts) per month")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _svg(figure, "attacks")
@@ -67,6 +68,7 @@ def sectors_chart(rows: Sequence[SectorRow]) -> str:
     _grouped(ax, [r.sector for r in shown], {"incidents": [r.incidents for r in shown]}, horizontal=True)
     ax.set_yticks(range(len(shown)), [r.sector for r in shown])
     ax.set_xlabel("incidents")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Sectors hit")
     return _svg(figure, "sectors")
 
