@@ -161,9 +161,11 @@ def test_an_observation_file_is_loaded_whole_or_not_at_all(exchange: Exchange, t
     good = tmp_path / "good.jsonl"
     good.write_text(
         '{"value": "weather4free.com", "time": 1767225600}\n{"value": "smscentro.com", "time": 1767225600}\n'
+        '{"value": "benign.example", "time": 1767225600}\n'
     )
-    assert "2 sighting(s) recorded" in cli(exchange, "sighting", "load", str(good), "--partner", "first-bank")
-    assert count(exchange, sightings) == 2
+    out = cli(exchange, "sighting", "load", str(good), "--partner", "first-bank")
+    assert "2 matching observation(s) in 1 file(s); 2 sighting(s) recorded" in out
+    assert count(exchange, sightings) == 2  # the benign value is not kept
 
 
 def test_the_alerts_collection_is_read_only_for_partners(exchange: Exchange) -> None:

@@ -13,8 +13,8 @@ import typer
 from gesher.cli.context import out, state
 from gesher.errors import InvalidRequest
 from gesher.partners.service import require_partner
-from gesher.warning.observations import SIGHTING_NAMES, Format, parse, parse_time
-from gesher.warning_service import sightings
+from gesher.warning.observations import SIGHTING_NAMES, Format, parse_time
+from gesher.warning_service import observation_files, sightings
 from gesher.warning_service.sightings import Outcome, Report
 
 app = typer.Typer(help="Record partners' sightings (values or observation files).", no_args_is_help=True)
@@ -43,15 +43,29 @@ def add(
 @app.command("load")
 def load(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or JSON lines observations."),
+    files: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV or JSON lines observation files (one format)."
+    ),
     partner: str = _PARTNER,
-    fmt: Format | None = typer.Option(None, "--format", help="csv or jsonl; default: by the file's suffix."),
+    fmt: Format | None = typer.Option(None, "--format", help="csv or jsonl; default: by the first suffix."),
 ) -> None:
-    """Record every observation of a file by a partner: the whole file, or nothing (line-precise errors)."""
+    """Match observation files against the indicators and recent sightings, and record what matches as
+    the partner's sightings: every file whole, or nothing (line-precise errors). Unmatched values are not
+    kept."""
     now = datetime.now(tz=UTC)
-    chosen = fmt or (Format.CSV if file.suffix.lower() == ".csv" else Format.JSONL)
-    observations = parse(file.read_bytes(), chosen, now)
-    _record(ctx, partner, sightings.observation_reports(observations), now, "file")
+    chosen = fmt or (Format.CSV if files[0].suffix.lower() == ".csv" else Format.JSONL)
+    node = state(ctx).node()
+    with node.db.write() as conn:
+        reporter = require_partner(conn, partner)
+        loaded = observation_files.load(
+            conn, reporter, files, chosen, now, node.warning_config, node.identity
+        )
+    out.print(
+        f"{loaded.matched} matching observation(s) in {len(files)} file(s); "
+        f"{loaded.reports} sighting(s) recorded for {partner} ({loaded.outcome.stored} row(s))",
+        highlight=False,
+    )
+    _alerts(loaded.outcome)
 
 
 def _time(text: str) -> datetime:
@@ -69,6 +83,10 @@ def _record(ctx: typer.Context, name: str, reports: list[Report], now: datetime,
             conn, reporter, reports, now, node.warning_config, node.identity, source
         )
     out.print(f"{len(reports)} sighting(s) recorded for {name} ({done.stored} row(s))", highlight=False)
+    _alerts(done)
+
+
+def _alerts(done: Outcome) -> None:
     for p in done.alerts:
         a = p.raised.alert
         out.print(f"alert {p.id}: {a.rule} ({p.raised.token})", highlight=False)

@@ -126,3 +126,8 @@ def latest_indicator(conn: Connection, indicator_id: str) -> bytes | None:
 def _chunks(values: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
+
+
+def all_tokens(conn: Connection) -> list[str]:
+    """Every value token the index holds (the bulk matching engine loads them whole)."""
+    return [str(t) for (t,) in conn.execute(select(indicator_keys.c.token).distinct())]

@@ -90,6 +90,12 @@ def sightings_of(conn: Connection, token: str, since: int) -> list[SightingRow]:
     return [SightingRow(*row) for row in conn.execute(_OF_TOKEN, {"token": token, "since": since})]
 
 
+def recent_tokens(conn: Connection, since: int) -> list[str]:
+    """The distinct tokens partners sighted since `since` (what a bulk file may correlate with)."""
+    stmt = select(sightings.c.token).where(sightings.c.seen_at >= since, sightings.c.type == 0).distinct()
+    return [str(t) for (t,) in conn.execute(stmt)]
+
+
 def lock_token(conn: Connection, token: str) -> None:
     """Serialise correlation of one token across workers until the transaction ends, so two sightings
     arriving together cannot both raise the same alert. SQLite writers are serialised already."""

@@ -28,7 +28,7 @@ from gesher.errors import GesherError, InvalidRequest
 from gesher.store import warning as store
 from gesher.store.partners import PartnerRow
 from gesher.warning.errors import SightingError
-from gesher.warning.observations import Observation, SightingType
+from gesher.warning.observations import SightingType
 from gesher.warning.rules import RuleSet
 from gesher.warning.values import normalise, type_name
 from gesher.warning_service import alerts, indicator_keys, pattern_index, warninglists
@@ -176,8 +176,3 @@ def value_report(
     except ValueError as exc:
         raise InvalidRequest(f"value {value[:200]!r}: {exc}") from None
     return Report(f"{normal.type.value}:{normal.value}", time, kind)
-
-
-def observation_reports(observations: Sequence[Observation]) -> list[Report]:
-    """Reports of the observations of a parsed file (already normalised, times checked)."""
-    return [Report(f"{o.type.value}:{o.value}", o.time, o.sighting, o.count) for o in observations]
