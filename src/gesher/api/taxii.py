@@ -210,11 +210,17 @@ def taxii_router(node: Node) -> APIRouter:
     @router.get(f"{root}/collections/{{collection_id}}/manifest/", summary="Object manifests (section 5.3)")
     @reads
     def get_manifest(request: Request, collection_id: str) -> Response | Disclosing:
+        records: list[list[dict[str, object]]] = []  # built once, for the body and for the ledger
+
         def render(page: Page, next_token: str | None) -> bytes:
-            return resources.manifest(_manifest_records(page), page.more, next_token)
+            records.append(_manifest_records(page))
+            return resources.manifest(records[0], page.more, next_token)
+
+        def disclosed(page: Page) -> list[Served]:
+            return _manifest_disclosed(page, records[0])
 
         q = parse_query(_params(request))
-        return paged(request, "manifest", collection_id, q, Outbound.manifest, render, _manifest_disclosed)
+        return paged(request, "manifest", collection_id, q, Outbound.manifest, render, disclosed)
 
     @router.get(f"{root}/collections/{{collection_id}}/objects/", summary="Objects (section 5.4)")
     @reads
@@ -348,12 +354,12 @@ def _manifest_records(page: Page) -> list[dict[str, object]]:
     ]
 
 
-def _manifest_disclosed(page: Page) -> list[Served]:
+def _manifest_disclosed(page: Page, records: list[dict[str, object]]) -> list[Served]:
     """Each manifest record served, with the SHA-256 of its bytes in the response (orjson writes a list as
     its items' own serialisations joined by commas)."""
     return [
         Served(str(record["id"]), str(record["version"]), _sha256(orjson.dumps(record)), page.rule(i))
-        for i, record in enumerate(_manifest_records(page))
+        for i, record in enumerate(records)
     ]
 
 
