@@ -119,7 +119,7 @@ def deliveries(
         next(col for col in table.columns if col.header == c).no_wrap = True
     for d in found:
         when = d["delivered_at"] if d["state"] == "delivered" else d["next_attempt_at"]
-        row = (d["id"], d["webhook_id"], d["alert_id"], d["event"], d["state"], d["attempts"], when)
-        row += (d["ledger_index"], d["last_error"])
+        row = [d[c] for c in ("id", "webhook_id", "alert_id", "event", "state", "attempts")]
+        row += [when, d["ledger_index"], d["last_error"]]
         table.add_row(*(str(v) if v is not None else "" for v in row))
     out.print(table)

@@ -162,20 +162,6 @@ def claim_due(conn: Connection, now: int, lease_until: int, limit: int) -> list[
     return rows
 
 
-def still_leased(conn: Connection, delivery_id: int, lease_until: int) -> bool:
-    """Whether the caller's lease on a delivery holds (locked until the caller's transaction ends)."""
-    stmt = (
-        select(webhook_deliveries.c.id)
-        .where(
-            webhook_deliveries.c.id == delivery_id,
-            webhook_deliveries.c.state == PENDING,
-            webhook_deliveries.c.next_attempt_at == lease_until,
-        )
-        .with_for_update()
-    )
-    return conn.execute(stmt).first() is not None
-
-
 def settle(conn: Connection, delivery_id: int, lease_until: int, **values: object) -> bool:
     """Update a leased delivery (its outcome); False when the lease was lost meanwhile."""
     stmt = update(webhook_deliveries).where(

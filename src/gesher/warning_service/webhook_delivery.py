@@ -115,9 +115,10 @@ def deliver_due(
     with node.db.read() as conn:
         if not store.any_due(conn, at):
             return Pass()
-    lease = at + int(max(60.0, 2 * config.webhook_timeout + 30) * 1_000_000)
+    lease = Lease(at, time.monotonic(), int(max(60.0, 2 * config.webhook_timeout + 30) * 1_000_000))
     with node.db.write() as conn:
-        rows = store.claim_due(conn, at, lease, limit)
+        claimed = lease.until()
+        rows = store.claim_due(conn, at, claimed, limit)
         signer = webhook_signing.signer(conn, node.settings) if rows else None
     done = Pass()
     if signer is None:
@@ -127,10 +128,23 @@ def deliver_due(
         for row in rows:
             if stop is not None and stop.is_set():
                 break  # the lease runs out and the row is due again
-            attempt = _deliver(node, signer, http, row, lease, now, rng)
+            attempt = _deliver(node, signer, http, row, claimed, lease.until(), now, rng)
             log.info("webhook.attempt", extra={"delivery": row.id, "outcome": attempt.outcome})
             done.attempts.append(attempt)
     return done
+
+
+@dataclass(frozen=True)
+class Lease:
+    """How long a worker holds the rows it claimed: `length` past the pass's clock, which starts at the
+    pass's `now` (tests pass their own) and runs with real time. Renewed just before each send."""
+
+    start: int
+    monotonic: float
+    length: int
+
+    def until(self) -> int:
+        return self.start + int((time.monotonic() - self.monotonic) * 1_000_000) + self.length
 
 
 def _deliver(
@@ -138,54 +152,56 @@ def _deliver(
     signer: Signer,
     http: httpx.Client,
     row: DeliveryRow,
-    lease: int,
+    claimed: int,
+    renewed: int,
     now: datetime,
     rng: random.Random | None,
 ) -> Attempt:
-    prepared = _payload(node, row)
-    if isinstance(prepared, str):
-        _settle(node, row, lease, state=WITHHELD, last_error=prepared)
-        return Attempt(row.id, "withheld", error=prepared)
+    """Read, record and send one claimed row. Reading what the partner receives, renewing the lease and
+    recording the disclosure are one transaction, committed before anything is sent."""
     try:
         with node.db.write() as conn:
-            if not store.still_leased(conn, row.id, lease):
-                return Attempt(row.id, "lost")
+            if not store.settle(conn, row.id, claimed, next_attempt_at=renewed):
+                return Attempt(row.id, "lost")  # another worker's lease took over: it sends
+            prepared = _payload(conn, node, row)
+            if isinstance(prepared, str):
+                store.settle(conn, row.id, renewed, state=WITHHELD, last_error=prepared)
+                return Attempt(row.id, "withheld", error=prepared)
             index = _record(conn, row, prepared)
-            store.settle(conn, row.id, lease, ledger_index=index)
+            store.settle(conn, row.id, renewed, ledger_index=index)
     except (GesherError, SQLAlchemyError) as refused:
         reason = f"not sent: the ledger could not record it ({_describe(refused)})"
         retry = ledger_log.micros(now + node.warning_config.webhook_retry)
-        _settle(node, row, lease, next_attempt_at=retry, last_error=reason)
+        _settle(node, row, claimed, next_attempt_at=retry, last_error=reason)
         return Attempt(row.id, "deferred", error=reason)
     headers = signer.headers(message_id(node, row.id), int(time.time()), prepared.body)
     status, error = _post(http, prepared.url, headers, prepared.body)
-    return _outcome(node, row, lease, now, status, error, rng)
+    return _outcome(node, row, renewed, now, status, error, rng)
 
 
-def _payload(node: Node, row: DeliveryRow) -> Payload | str:
+def _payload(conn: Connection, node: Node, row: DeliveryRow) -> Payload | str:
     """What the webhook's partner receives of the alert, exactly as served; or why nothing is sent."""
-    with node.db.read() as conn:
-        hook = store.by_id(conn, row.webhook_id)
-        if hook is None or hook.removed_at is not None:
-            return "the webhook was removed"
-        partner = require_partner(conn, hook.partner)
-        if partner.suspended:
-            return "the partner is suspended"
-        alert = store.alert_of(conn, row.alert_id)
-        if alert is None:
-            return "the alert no longer exists"
-        level, published = alert
-        detail = orjson.loads(published).get("detail")
-        ids = (row.alert_id, detail) if detail else (row.alert_id,)
-        principal = principal_of(partner, partner_store.grants_of(conn, partner.id))
-        out = Outbound(conn, principal, node.clearance)
-        try:
-            page = out.objects(ALERTS_ID, TaxiiQuery(ids=ids), None, len(ids))
-        except NotFound:
-            return "the partner may not read alerts"
-        if not page.rows:
-            return "the policy gives the partner nothing of this alert"
-        policy_version = out.policy_version()
+    hook = store.by_id(conn, row.webhook_id)
+    if hook is None or hook.removed_at is not None:
+        return "the webhook was removed"
+    partner = require_partner(conn, hook.partner)
+    if partner.suspended:
+        return "the partner is suspended"
+    alert = store.alert_of(conn, row.alert_id)
+    if alert is None:
+        return "the alert no longer exists"
+    level, published = alert
+    detail = orjson.loads(published).get("detail")
+    ids = (row.alert_id, detail) if detail else (row.alert_id,)
+    principal = principal_of(partner, partner_store.grants_of(conn, partner.id))
+    out = Outbound(conn, principal, node.clearance)
+    try:
+        page = out.objects(ALERTS_ID, TaxiiQuery(ids=ids), None, len(ids))
+    except NotFound:
+        return "the partner may not read alerts"
+    if not page.rows:
+        return "the policy gives the partner nothing of this alert"
+    policy_version = out.policy_version()
     bodies = [bytes(r[1]) for r in page.rows]  # type: ignore[call-overload]
     head = {"event": row.event, "alert": row.alert_id, "level": level}
     # The objects' exact bytes as served, spliced in: the ledger's SHA-256 of each is of these bytes.
