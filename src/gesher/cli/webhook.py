@@ -68,7 +68,9 @@ def list_(
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    webhook_id: int = typer.Argument(..., help="The webhook's id (see `gesher webhook list`)."),
+    webhook_id: int = typer.Argument(
+        ..., min=1, max=2**31 - 1, help="The webhook's id (see `gesher webhook list`)."
+    ),
     reason: str = typer.Option("removed by operator", help="Why (recorded in the audit log)."),
 ) -> None:
     """Deactivate a webhook; its pending deliveries are withheld."""

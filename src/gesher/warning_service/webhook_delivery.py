@@ -49,8 +49,10 @@ from gesher.store.webhooks import DELIVERED, FAILED, WITHHELD, DeliveryRow
 from gesher.taxii.query import TaxiiQuery
 from gesher.warning_service import webhook_signing, webhooks
 from gesher.warning_service.webhook_signing import Signer
+from gesher.warning_service.webhook_urls import InvalidWebhookUrl, Route, route
 
 ACTOR: Final = "gesher:webhooks"
+PARTNER_ACTOR: Final = "partner:"  # how a partner's own registration is recorded (created_by)
 MEDIA_TYPE: Final = "application/json"
 BACKOFF_CAP: Final = timedelta(hours=1)
 JITTER: Final = 0.25  # a retry comes up to a quarter early, so receivers that failed together are not
@@ -79,7 +81,6 @@ class Pass:
 
 @dataclass(frozen=True)
 class Payload:
-    url: str
     partner: str
     policy_version: int
     body: bytes
@@ -159,6 +160,15 @@ def _deliver(
 ) -> Attempt:
     """Read, record and send one claimed row. Reading what the partner receives, renewing the lease and
     recording the disclosure are one transaction, committed before anything is sent."""
+    with node.db.read() as conn:
+        hook = store.by_id(conn, row.webhook_id)
+    try:  # a partner's own URL must still lead to a public address (checked before anything is recorded)
+        target = route(hook.url, hook.created_by.startswith(PARTNER_ACTOR)) if hook else Route("")
+    except InvalidWebhookUrl as refused:
+        _settle(node, row, claimed, state=FAILED, attempts=row.attempts + 1, last_error=refused.description)
+        return Attempt(row.id, "failed", error=refused.description)
+    except LookupError as unresolved:
+        return _outcome(node, row, claimed, now, None, str(unresolved), rng)
     try:
         with node.db.write() as conn:
             if not store.settle(conn, row.id, claimed, next_attempt_at=renewed):
@@ -175,7 +185,7 @@ def _deliver(
         _settle(node, row, claimed, next_attempt_at=retry, last_error=reason)
         return Attempt(row.id, "deferred", error=reason)
     headers = signer.headers(message_id(node, row.id), int(time.time()), prepared.body)
-    status, error = _post(http, prepared.url, headers, prepared.body)
+    status, error = _post(http, target, headers, prepared.body)
     return _outcome(node, row, renewed, now, status, error, rng)
 
 
@@ -206,7 +216,7 @@ def _payload(conn: Connection, node: Node, row: DeliveryRow) -> Payload | str:
     head = {"event": row.event, "alert": row.alert_id, "level": level}
     # The objects' exact bytes as served, spliced in: the ledger's SHA-256 of each is of these bytes.
     body = orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(bodies) + b"]}"
-    return Payload(hook.url, partner.name, policy_version, body, tuple(objects_served(page)))
+    return Payload(partner.name, policy_version, body, tuple(objects_served(page)))
 
 
 def _record(conn: Connection, row: DeliveryRow, payload: Payload) -> int:
@@ -236,9 +246,14 @@ def _record(conn: Connection, row: DeliveryRow, payload: Payload) -> int:
     return ledger_log.append(conn, entry)
 
 
-def _post(http: httpx.Client, url: str, headers: dict[str, str], body: bytes) -> tuple[int | None, str]:
+def _post(http: httpx.Client, target: Route, headers: dict[str, str], body: bytes) -> tuple[int | None, str]:
+    sent = {**headers, **target.headers, "content-type": MEDIA_TYPE}
     try:
-        response = http.post(url, content=body, headers={**headers, "content-type": MEDIA_TYPE})
+        if target.extensions:  # pinned: a connection of its own (a pooled one may carry another TLS name)
+            with httpx.Client(timeout=http.timeout, follow_redirects=False, trust_env=False) as own:
+                response = own.post(target.url, content=body, headers=sent, extensions=target.extensions)
+        else:
+            response = http.post(target.url, content=body, headers=sent)
     except httpx.TimeoutException:
         return None, "timed out"
     except httpx.HTTPError as error:

@@ -1,4 +1,5 @@
-"""Which URLs a webhook may have (issue 7, "Alerts out"). Pure: no network, no store.
+"""Which URLs a webhook may have (issue 7, "Alerts out"), and where a partner's URL may lead. No store;
+only `resolve` touches the network (DNS).
 
 - https only; plain http only to a loopback host (127.0.0.0/8, ::1, localhost), and only when the operator
   registers it from the CLI (a receiver on the same host, or a test);
@@ -7,15 +8,19 @@
 - a partner registering its own URL may not point the exchange at a non-public address (`check_public`):
   the exchange would otherwise POST into its own network for the partner (server-side request forgery).
 
-Redirects are never followed when delivering (a redirect could lead anywhere these rules forbid)."""
+Redirects are never followed when delivering (a redirect could lead anywhere these rules forbid). A
+partner's URL is resolved again at each delivery and the request pinned to the address checked (`route`),
+so a name re-pointed at a private address after registration (DNS rebinding) is refused too."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from gesher.errors import InvalidRequest
 
@@ -105,3 +110,56 @@ def check_public(host: str, addresses: Iterable[str]) -> None:
             f"the webhook host {host!r} resolves to a non-public address ({bad[0]}): the exchange only "
             "posts to public addresses for partners"
         )
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (an address resolves to itself); empty when it does not."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    return list(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one delivery goes: the URL to connect to, and for a pinned one the Host header and TLS server
+    name of the URL registered (the certificate is checked against that name)."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, object] = field(default_factory=dict)
+
+
+def pinned(url: str, address: str) -> Route:
+    """`url` sent to `address`: same path and query, the registered host as Host header and TLS name."""
+    parts = urlsplit(url)
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return Route(target, {"host": parts.netloc}, {"sni_hostname": parts.hostname or ""})
+
+
+def route(url: str, partner_registered: bool) -> Route:
+    """Where to send a delivery. An operator's URL as it is; a partner's resolved now and pinned to a
+    public address: `InvalidWebhookUrl` when it resolves to a non-public one (final), `LookupError` when
+    it does not resolve (perhaps for now)."""
+    if not partner_registered:
+        return Route(url)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    addresses = resolve(host, parts.port or 443)
+    if not addresses:
+        raise LookupError(f"the webhook host {host!r} does not resolve")
+    check_public(host, addresses)
+    return pinned(url, addresses[0])
+
+
+def check_partner_url(url: str) -> str:
+    """A URL a partner may register for itself: https, and every address its host resolves to public."""
+    check_url(url)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    check_public(host, resolve(host, parts.port or 443))
+    return url

@@ -58,10 +58,15 @@ def listing(conn: Connection, partner_name: str | None = None, removed: bool = F
     return store.listing(conn, partner_id, removed)
 
 
-def require(conn: Connection, webhook_id: int, partner_id: int | None = None) -> WebhookRow:
-    """The webhook, or NotFound (also when it is another partner's, given `partner_id`)."""
-    found = store.by_id(conn, webhook_id)
+def require(
+    conn: Connection, webhook_id: int, partner_id: int | None = None, active: bool = False
+) -> WebhookRow:
+    """The webhook, or NotFound (also when it is another partner's, given `partner_id`, or removed and
+    `active` is asked for)."""
+    found = store.by_id(conn, webhook_id) if 0 < webhook_id < 2**31 else None
     if found is None or (partner_id is not None and found.partner_id != partner_id):
+        raise NotFound(f"no webhook {webhook_id}")
+    if active and found.removed_at is not None:
         raise NotFound(f"no webhook {webhook_id}")
     return found
 
