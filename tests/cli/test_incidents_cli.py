@@ -94,11 +94,19 @@ def test_changes_from_the_command_line(gesher, month: Month) -> None:  # type: i
     assert (
         "incident 7 is contained" in gesher("incidents", "contain", "7", "--reason", "blocked", *who).stdout
     )
-    assert "incident 7 is closed" in gesher("incidents", "close", "7", "--reason", "gone", *who).stdout
+    assert (
+        "incident 7 is closed (version 3)"
+        in gesher("incidents", "close", "7", "--reason", "gone", *who).stdout
+    )
     illegal = flat(gesher("incidents", "contain", "7", "--reason", "again", *who, code=1))
     assert "cannot contain incident 7: it is closed" in illegal and "allowed actions are reopen" in illegal
     assert "give a reason" in flat(gesher("incidents", "reopen", "7", "--reason", " ", *who, code=1))
-    assert "incident 7 is open" in gesher("incidents", "reopen", "7", "--reason", "back", *who).stdout
+    stale = flat(
+        gesher("incidents", "reopen", "7", "--reason", "back", "--expect-version", "2", *who, code=1)
+    )
+    assert "incident 7 was changed by someone else since version 2" in stale
+    reopened = gesher("incidents", "reopen", "7", "--reason", "back", "--expect-version", "3", *who).stdout
+    assert "incident 7 is open (version 4)" in reopened
     events = json.loads(gesher("incidents", "show", "7", "--json").stdout)["events"]
     assert [(e["actor"], e["action"], e["reason"]) for e in events] == [
         ("dana", "open", "a hunch"),

@@ -108,34 +108,56 @@ def link(
     out.print(f"incident {linked.id}: {alert} linked (L{linked.level}, {linked.state})", highlight=False)
 
 
-def _change(ctx: typer.Context, action: Action, incident: int, reason: str, actor: str | None) -> None:
+_VERSION = typer.Option(
+    None,
+    "--expect-version",
+    help="The version you looked at (`incidents show`): refused if it changed since.",
+)
+
+
+def _change(
+    ctx: typer.Context, action: Action, incident: int, reason: str, actor: str | None, version: int | None
+) -> None:
     with state(ctx).node().db.write() as conn:
-        changed = incidents.change(conn, incident, action, actor or default_actor(), reason, _now())
-    out.print(f"incident {changed.id} is {changed.state}", highlight=False)
+        who = actor or default_actor()
+        changed = incidents.change(conn, incident, action, who, reason, _now(), version)
+    out.print(f"incident {changed.id} is {changed.state} (version {changed.version})", highlight=False)
 
 
 @app.command("contain")
 def contain(
-    ctx: typer.Context, incident: int = typer.Argument(...), reason: str = _REASON, actor: str | None = _ACTOR
+    ctx: typer.Context,
+    incident: int = typer.Argument(...),
+    reason: str = _REASON,
+    actor: str | None = _ACTOR,
+    version: int | None = _VERSION,
 ) -> None:
     """open -> contained."""
-    _change(ctx, Action.CONTAIN, incident, reason, actor)
+    _change(ctx, Action.CONTAIN, incident, reason, actor, version)
 
 
 @app.command("close")
 def close(
-    ctx: typer.Context, incident: int = typer.Argument(...), reason: str = _REASON, actor: str | None = _ACTOR
+    ctx: typer.Context,
+    incident: int = typer.Argument(...),
+    reason: str = _REASON,
+    actor: str | None = _ACTOR,
+    version: int | None = _VERSION,
 ) -> None:
     """contained -> closed."""
-    _change(ctx, Action.CLOSE, incident, reason, actor)
+    _change(ctx, Action.CLOSE, incident, reason, actor, version)
 
 
 @app.command("reopen")
 def reopen(
-    ctx: typer.Context, incident: int = typer.Argument(...), reason: str = _REASON, actor: str | None = _ACTOR
+    ctx: typer.Context,
+    incident: int = typer.Argument(...),
+    reason: str = _REASON,
+    actor: str | None = _ACTOR,
+    version: int | None = _VERSION,
 ) -> None:
     """contained or closed -> open."""
-    _change(ctx, Action.REOPEN, incident, reason, actor)
+    _change(ctx, Action.REOPEN, incident, reason, actor, version)
 
 
 @app.command("report")
