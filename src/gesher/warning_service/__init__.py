@@ -11,4 +11,8 @@
 - `correlation`: one token's decision from the store (stateless across workers);
 - `alerts`: alerts out as STIX reports in the `alerts` collection (through the tiered policy) and in
   the disclosure ledger.
+- `webhooks`: partners' webhooks and the outbox queued with each alert; `webhook_delivery` sends it (read
+  through the policy as the partner, recorded in the ledger first, retried with back-off),
+  `webhook_signing` signs (Ed25519, Standard Webhooks), `webhook_urls` says which URLs are allowed and
+  `webhook_worker` runs delivery in the server.
 """
