@@ -144,6 +144,9 @@ def test_strangers_admins_and_the_suspended_cannot_acknowledge(exchange: Acks) -
     assert exchange.ack("", alert["id"]).status_code == 401
     assert exchange.ack("", MISSING).status_code == 401
     bad = {"Authorization": "Bearer not-a-token"}
+    # The caller is known before a byte of the body is read: a stranger's huge body is 401, not 413.
+    huge = b"x" * (exchange.node.settings.max_content_length + 1)
+    assert exchange.client.post(URL.format(alert["id"]), headers=bad, content=huge).status_code == 401
     assert exchange.client.post(URL.format(alert["id"]), headers=bad).status_code == 401
     # Not vetted: 403 whatever the alert, so the refusal tells nothing about any alert.
     unvetted = exchange.ack("stranger", alert["id"])

@@ -46,9 +46,11 @@ class AcknowledgementBody(Body):
 warning_router = APIRouter(prefix="/warning/v1", dependencies=[Depends(_partner)], tags=["early warning"])
 
 
-@warning_router.post(
-    "/alerts/{alert_id}/acknowledgement", status_code=201, openapi_extra=documented(AcknowledgementBody)
-)
+# The body is optional (no body: no note).
+_BODY = {"requestBody": documented(AcknowledgementBody)["requestBody"] | {"required": False}}
+
+
+@warning_router.post("/alerts/{alert_id}/acknowledgement", status_code=201, openapi_extra=_BODY)
 def acknowledge(
     node: NodeDep,
     caller: Partner,
