@@ -23,6 +23,7 @@ from gesher.exchange.collections import create_collection
 from gesher.exchange.ingest import add_objects
 from gesher.exchange.node import Node
 from gesher.partners.service import require_partner
+from gesher.store.tables import indicator_patterns
 from gesher.store.tables import sightings as sightings_table
 from gesher.warning.indicators import PatternEvaluator, is_evaluated, match_keys
 from gesher.warning.observations import Observation
@@ -98,6 +99,9 @@ def test_each_kind_of_pattern_matches_its_values_and_no_others(node: Node, intel
     ids = _store(node, intel, *CASES)
     values = [v for yes, no in CASES.values() for v in yes + no]
     found = _matching(node, *values)
+    with node.db.read() as conn:  # only the patterns that are not equalities are kept for evaluation
+        kept = {p for (p,) in conn.execute(select(indicator_patterns.c.pattern))}
+    assert kept == {p for p in CASES if p != "[domain-name:value = 'plain.example']"}
     for pattern, (yes, no) in CASES.items():
         for value in yes:
             assert ids[pattern] in found.get(_token(value), []), (pattern, value)

@@ -471,6 +471,28 @@ indicator_key_cursors = Table(
     Column("date_added", BigInteger, nullable=False),
 )
 
+# The stored indicators' patterns that are not equalities (LIKE, MATCHES, ISSUBSET, comparisons...): the
+# few a reported value is evaluated against (`warning_service.pattern_index`), so a worker starting cold
+# reads these rows, not every indicator. One row per indicator and distinct pattern (versions may differ).
+# Appended under one builder lock, so `seq` order is commit order and workers follow it with a cursor.
+indicator_patterns = Table(
+    "indicator_patterns",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("indicator_id", String(300), nullable=False),
+    Column("pattern", Text, nullable=False),
+    Column("digest", String(64), nullable=False),  # SHA-256 of the pattern (patterns may be long)
+    UniqueConstraint("indicator_id", "digest"),
+)
+
+# How far `indicator_patterns` has read each collection's indicator versions (by date_added, as above).
+indicator_pattern_cursors = Table(
+    "indicator_pattern_cursors",
+    metadata,
+    Column("collection_key", Integer, ForeignKey("collections.key"), primary_key=True, autoincrement=False),
+    Column("date_added", BigInteger, nullable=False),
+)
+
 # Sightings reported by partners, append-only, attributed at report time (sector, country and critical
 # infrastructure as the registry said then). One row per token the sighting counts for.
 sightings = Table(

@@ -3,19 +3,21 @@
 
 An equality pattern names its values, and `indicator_keys` finds them with one indexed lookup. A pattern
 with `LIKE`, `MATCHES`, `ISSUBSET` (an address in a CIDR network), `<`/`>`, `!=`, `AND`, `FOLLOWEDBY` or
-qualifiers cannot be looked up by value: it has to be run on the value. So each worker process keeps the
-compiled evaluators (`PatternEvaluator`, the OASIS matcher) of those patterns, grouped by the
-cyber-observable types they compare, and a reported value `type:value` is evaluated against the ones of its
-type only. The cost of a sighting is proportional to those few patterns, not to all indicators.
+qualifiers cannot be looked up by value: it has to be run on the value. Those patterns are few, so:
 
-The cache is refreshed from the store at every sighting, so workers stay stateless: a per-collection cursor
-on date_added, one query for the collections' heads (`last_date_added`), and a range read of only the
-collections that stored something since. Indicator versions read in the sighting's own transaction (an
-indicator posted with its sighting) are used at once but join the cache, and move its cursors, only when
-that transaction commits: a rolled-back ingest leaves no trace, and its date_added values, handed out
-again, are read again. Evaluators whose indicator has since been deleted are answered by a check that the
-matched ids are still stored. A process's first sighting reads every stored indicator version once (the
-equality ones are skipped with a regular expression, never parsed).
+- `collect` appends them to `indicator_patterns` as they are stored, from per-collection date_added
+  cursors (one query when nothing is new; equality patterns are skipped with a regular expression, never
+  parsed), in the sighting's transaction, one builder at a time;
+- each worker process keeps them compiled (`PatternEvaluator`, the OASIS matcher), grouped by the
+  cyber-observable types they compare, and follows `indicator_patterns` by its `seq` at every sighting:
+  workers stay stateless, and one that has not seen an indicator yet sees it at its next sighting;
+- a reported value `type:value` is evaluated against the patterns of its type only.
+
+So a sighting costs a few queries plus one evaluation per pattern of the value's type, and a worker
+starting cold reads the non-equality patterns, not every indicator. Patterns read in the sighting's own
+transaction (e.g. an indicator posted with its sighting) are used at once but join the worker's cache only
+when that transaction commits: a rollback leaves no trace. Matches whose indicator has since been deleted
+are dropped by a check that the matched ids are still stored.
 
 Hidden = absent holds as for equality matches: what the partner is told does not depend on the tokens a
 value counts for (see `sightings`), every candidate of the value's type is evaluated whatever the outcome,
@@ -71,30 +73,29 @@ class Compiled:
 
 
 class PatternIndex:
-    """One process's compiled non-equality patterns of one store, grouped by observable type, with the
-    per-collection cursors up to which it has read. Thread-safe."""
+    """One process's compiled non-equality patterns of one store, grouped by observable type, and the
+    `indicator_patterns` seq up to which it has read. Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cursors: dict[int, int] = {}
+        self._seq = 0
         self._by_type: dict[str, list[Compiled]] = {}
         self._seen: set[tuple[str, str]] = set()  # (indicator id, pattern): compiled or not compilable
 
     def refresh(self, conn: Connection) -> list[Compiled]:
-        """Read the indicator versions stored since the cursors; the patterns among them not cached yet,
-        which join the cache when `conn`'s transaction commits."""
-        heads = store.collection_heads(conn)
+        """Read the patterns appended since this process last did; those not cached yet, which join the
+        cache when `conn`'s transaction commits."""
         with self._lock:
-            todo = {key: (self._cursors.get(key, 0), head) for key, head in heads.items()}
-            todo = {key: (after, head) for key, (after, head) in todo.items() if head > after}
-            seen = set(self._seen)
-        if not todo:
+            after, seen = self._seq, set(self._seen)
+        rows = store.patterns_after(conn, after)
+        if not rows:
             return []
         fresh: dict[tuple[str, str], Compiled | None] = {}
-        for key, (after, head) in todo.items():
-            for body in store.indicators_between(conn, key, after, head):
-                _compile(body, seen, fresh)
-        _on_commit(conn, lambda: self._merge(todo, fresh))
+        for _, indicator_id, pattern in rows:
+            if (indicator_id, pattern) not in seen:
+                fresh[(indicator_id, pattern)] = _compile(indicator_id, pattern)
+        last = rows[-1][0]
+        _on_commit(conn, lambda: self._merge(last, fresh))
         return [c for c in fresh.values() if c is not None]
 
     def candidates(self, stix_type: str, pending: Sequence[Compiled]) -> list[Compiled]:
@@ -105,7 +106,7 @@ class PatternIndex:
         extra = [c for c in pending if stix_type in c.types and (c.indicator_id, c.pattern) not in known]
         return cached + extra
 
-    def _merge(self, todo: dict[int, tuple[int, int]], fresh: dict[tuple[str, str], Compiled | None]) -> None:
+    def _merge(self, last: int, fresh: dict[tuple[str, str], Compiled | None]) -> None:
         with self._lock:
             for key, compiled in fresh.items():
                 if key in self._seen:
@@ -114,8 +115,19 @@ class PatternIndex:
                 if compiled is not None:
                     for stix_type in compiled.types:
                         self._by_type.setdefault(stix_type, []).append(compiled)
-            for collection, (_, head) in todo.items():
-                self._cursors[collection] = max(self._cursors.get(collection, 0), head)
+            self._seq = max(self._seq, last)
+
+
+def collect(conn: Connection) -> None:
+    """Append to `indicator_patterns` the non-equality patterns of the indicator versions stored since the
+    cursors, and move the cursors, in the caller's transaction (one query when nothing is new)."""
+    if not store.behind(conn):
+        return
+    store.lock_builder(conn)
+    for collection_key, (after, upto) in store.behind(conn).items():  # again, now that we build alone
+        pairs = (_evaluated(body) for body in store.indicators_between(conn, collection_key, after, upto))
+        store.add_patterns(conn, [pair for pair in pairs if pair is not None])
+        store.advance(conn, collection_key, upto)
 
 
 _INDEXES: WeakKeyDictionary[Engine, PatternIndex] = WeakKeyDictionary()
@@ -134,6 +146,7 @@ def index_of(conn: Connection) -> PatternIndex:
 def matching(conn: Connection, reports: Iterable[Reported]) -> dict[str, list[str]]:
     """For each reported value token (`type:value`) the stored indicators whose non-equality patterns
     match it (sorted ids); values nothing matches, and indicator ids, are left out."""
+    collect(conn)
     index = index_of(conn)
     pending = index.refresh(conn)
     found: dict[str, set[str]] = {}
@@ -183,22 +196,22 @@ def _observation(token: str, when: datetime, count: int) -> Observation | None:
         return None  # an indicator id, not a value
 
 
-def _compile(body: bytes, seen: set[tuple[str, str]], fresh: dict[tuple[str, str], Compiled | None]) -> None:
+def _evaluated(body: bytes) -> tuple[str, str] | None:
+    """(indicator id, pattern) of a stored indicator version whose STIX pattern is not an equality."""
     indicator = orjson.loads(body)
     pattern = indicator.get("pattern")
     if not isinstance(pattern, str) or indicator.get("pattern_type", "stix") != "stix":
-        return
-    key = (str(indicator.get("id")), pattern)
-    if key in seen or key in fresh or not is_evaluated(pattern):
-        return
+        return None
+    return (str(indicator["id"]), pattern) if is_evaluated(pattern) else None
+
+
+def _compile(indicator_id: str, pattern: str) -> Compiled | None:
     try:
         evaluator = PatternEvaluator(pattern)
         types = frozenset(evaluator.object_types())
     except Exception:
-        fresh[key] = None
-        return
-    timed = any(word in pattern for word in _TIMED)
-    fresh[key] = Compiled(key[0], pattern, evaluator, types, timed)
+        return None  # a pattern the matcher cannot compile matches nothing
+    return Compiled(indicator_id, pattern, evaluator, types, any(word in pattern for word in _TIMED))
 
 
 def _on_commit(conn: Connection, action: Callable[[], None]) -> None:
