@@ -15,7 +15,9 @@ from gesher.warning.observations import parse_time
 from gesher.warning_service import acknowledgements, alerts, escalation
 
 app = typer.Typer(
-    help="Early-warning alerts: list them, acknowledge one for a partner, escalate unacknowledged ones."
+    help="Early-warning alerts. Without a command: list them, oldest first (analyst view), with how many "
+    "of the partners expected to acknowledge each alert at or above the escalation level did. "
+    "`ack`: record a partner's acknowledgement; `escalate`: the escalation sweep (cron)."
 )
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
