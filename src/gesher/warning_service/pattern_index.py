@@ -146,16 +146,20 @@ def index_of(conn: Connection) -> PatternIndex:
 def matching(conn: Connection, reports: Iterable[Reported]) -> dict[str, list[str]]:
     """For each reported value token (`type:value`) the stored indicators whose non-equality patterns
     match it (sorted ids); values nothing matches, and indicator ids, are left out."""
+    observed = [
+        (report.subject, observation)
+        for report in reports
+        if not report.is_indicator
+        and (observation := _observation(report.subject, report.time, report.count)) is not None
+    ]
+    if not observed:
+        return {}  # indicator ids only (STIX sightings): nothing to evaluate, nothing to read
     collect(conn)
     index = index_of(conn)
     pending = index.refresh(conn)
     found: dict[str, set[str]] = {}
     untimed_done: set[str] = set()
-    for report in reports:
-        token = report.subject
-        observation = None if report.is_indicator else _observation(token, report.time, report.count)
-        if observation is None:
-            continue
+    for token, observation in observed:
         stix_type = "file" if observation.type in STIX_HASH_NAMES else observation.type.value
         first = token not in untimed_done
         untimed_done.add(token)
