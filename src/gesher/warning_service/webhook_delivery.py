@@ -180,7 +180,7 @@ def _deliver(
             index = _record(conn, row, prepared)
             store.settle(conn, row.id, renewed, ledger_index=index)
     except (GesherError, SQLAlchemyError) as refused:
-        reason = f"not sent: the ledger could not record it ({_describe(refused)})"
+        reason = f"not sent: it could not be read and recorded in the ledger ({_describe(refused)})"
         retry = ledger_log.micros(now + node.warning_config.webhook_retry)
         _settle(node, row, claimed, next_attempt_at=retry, last_error=reason)
         return Attempt(row.id, "deferred", error=reason)
