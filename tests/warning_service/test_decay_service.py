@@ -1,5 +1,6 @@
 """Indicator decay in the service (issue 7; reference 4.4), when turned on: an indicator that had decayed
-by the time a spell of sightings began raises no alert; a fresh one does. Inputs are read from the newest stored version."""
+by the time a spell of sightings began raises no alert; a fresh one does. Inputs are read from the newest
+stored version."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The indicator index's queries (issue 7): `indicator_keys` (value token -> indicator id), the
-per-collection cursors saying how far it has been built, and the reads that build it or stand in for it
+"""The indicator index's queries (issue 7): `indicator_keys` (value token -> indicator id) and
+`indicator_patterns` (the patterns that are not equalities, in commit order), the per-collection cursors
+saying how far both have been built, and the reads that build it or stand in for it
 (indicator versions stored after a cursor, indicators held, an indicator's latest stored version).
 
 Reading indicators uses stix_objects' (collection_key, type, date_added) index: a range scan per
@@ -13,7 +14,13 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, bindparam, func, select, text
 
 from gesher.store.db import dialect_insert, is_sqlite
-from gesher.store.tables import collections, indicator_key_cursors, indicator_keys, objects
+from gesher.store.tables import (
+    collections,
+    indicator_key_cursors,
+    indicator_keys,
+    indicator_patterns,
+    objects,
+)
 
 _CHUNK = 5000  # SQLite and PostgreSQL both cap the parameters of one statement
 
@@ -43,6 +50,29 @@ def ingest_mark(conn: Connection) -> int:
     """A number that changes whenever anything is stored in any collection (the sum of the collections'
     last date_added), so the builder can tell a burst of ingest from a quiet store with one read."""
     return int(conn.execute(select(func.coalesce(func.sum(collections.c.last_date_added), 0))).scalar_one())
+
+
+def add_patterns(conn: Connection, pairs: Iterable[tuple[str, str]]) -> None:
+    """(indicator id, pattern) pairs; pairs already held are kept as they are."""
+    rows = [
+        {"indicator_id": i, "pattern": p, "digest": hashlib.sha256(p.encode()).hexdigest()}
+        for i, p in dict.fromkeys(pairs)
+    ]
+    if rows:
+        conn.execute(dialect_insert(conn, indicator_patterns).on_conflict_do_nothing(), rows)
+
+
+_PATTERNS_AFTER = (
+    select(indicator_patterns.c.seq, indicator_patterns.c.indicator_id, indicator_patterns.c.pattern)
+    .where(indicator_patterns.c.seq > bindparam("after"))
+    .order_by(indicator_patterns.c.seq)
+)
+
+
+def patterns_after(conn: Connection, seq: int) -> list[tuple[int, str, str]]:
+    """(seq, indicator id, pattern) of the patterns appended after `seq`, oldest first (one builder at a
+    time appends them, so seq order is commit order)."""
+    return [(int(s), str(i), str(p)) for s, i, p in conn.execute(_PATTERNS_AFTER, {"after": seq})]
 
 
 def cursors(conn: Connection) -> dict[int, int]:

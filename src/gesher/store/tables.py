@@ -461,9 +461,9 @@ indicator_keys = Table(
     PrimaryKeyConstraint("token", "indicator_id"),
 )
 
-# How far `indicator_keys` has read each collection: every indicator version with a greater date_added is
-# not indexed yet. Within a collection date_added is assigned under its lock, so versions commit in
-# date_added order and a cursor never skips one.
+# How far the indicator index (`indicator_keys` and `indicator_patterns`) has read each collection: every
+# indicator version with a greater date_added is not indexed yet. Within a collection date_added is
+# assigned under its lock, so versions commit in date_added order and a cursor never skips one.
 indicator_key_cursors = Table(
     "indicator_key_cursors",
     metadata,
@@ -473,8 +473,9 @@ indicator_key_cursors = Table(
 
 # The stored indicators' patterns that are not equalities (LIKE, MATCHES, ISSUBSET, comparisons...): the
 # few a reported value is evaluated against (`warning_service.pattern_index`), so a worker starting cold
-# reads these rows, not every indicator. One row per indicator and distinct pattern (versions may differ).
-# Appended under one builder lock, so `seq` order is commit order and workers follow it with a cursor.
+# reads these rows, not every indicator. Built with `indicator_keys` from the same cursors. One row per
+# indicator and distinct pattern (versions may differ). Appended under one builder lock, so `seq` order is
+# commit order and workers follow it with a cursor.
 indicator_patterns = Table(
     "indicator_patterns",
     metadata,
@@ -483,14 +484,6 @@ indicator_patterns = Table(
     Column("pattern", Text, nullable=False),
     Column("digest", String(64), nullable=False),  # SHA-256 of the pattern (patterns may be long)
     UniqueConstraint("indicator_id", "digest"),
-)
-
-# How far `indicator_patterns` has read each collection's indicator versions (by date_added, as above).
-indicator_pattern_cursors = Table(
-    "indicator_pattern_cursors",
-    metadata,
-    Column("collection_key", Integer, ForeignKey("collections.key"), primary_key=True, autoincrement=False),
-    Column("date_added", BigInteger, nullable=False),
 )
 
 # Sightings reported by partners, append-only, attributed at report time (sector, country and critical

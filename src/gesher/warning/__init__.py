@@ -5,8 +5,7 @@ Modules, one concept each:
   `type_name`), shared by files, indicators and the matching engine.
 - `observations`: bulk observation files, CSV or JSON lines (`parse`, `parse_csv`, `parse_jsonl`,
   `Observation`, `SightingType`, `Limits`), all or nothing with line-precise errors.
-- `indicators`: match keys of STIX indicator patterns (`match_keys`, `MatchKey`, `Derivation`,
-  `is_evaluated`), and
+- `indicators`: match keys of STIX indicator patterns (`match_keys`, `MatchKey`, `Derivation`), and
   `PatternEvaluator` (the OASIS `stix2-matcher`) for patterns that are not equalities.
 - `decay`: MISP's polynomial decay (`DecayModel`, `NIDS_SIMPLE`, `PHISHING`, `LONG_LIVED_HASH`,
   `model_for`, `DecayState`, `reference_time`, `base_score`, `admiralty_base_score`).

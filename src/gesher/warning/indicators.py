@@ -97,22 +97,6 @@ def match_keys(pattern: str) -> Derivation:
     )
 
 
-def is_evaluated(pattern: str) -> bool:
-    """True if `match_keys` marks `pattern` for evaluation, decided without parsing it (a regular expression
-    and the normal form of its literals): cheap enough to ask of every stored indicator. For a pattern
-    the OASIS validator refuses it may say False where `match_keys` says True; no evaluator compiles
-    such a pattern anyway."""
-    if not _EQUALITIES.fullmatch(pattern):
-        return True
-    for m in _ONE.finditer(pattern):
-        literal = m.group(4).replace("\\'", "'").replace("\\\\", "\\")
-        try:
-            normalise(literal, ValueType(m.group(1)) if m.group(1) else HASH_TYPES[m.group(3).strip("'")])
-        except ValueError:
-            return True
-    return False
-
-
 def observed_data(observation: Observation) -> dict[str, Any]:
     """An observation as a STIX 2.1 bundle of one observed-data object and its cyber-observable, the input
     the reference matcher takes."""

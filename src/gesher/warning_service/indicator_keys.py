@@ -1,23 +1,24 @@
-"""Which stored indicators name an observed value (issue 7, "Correlation"), kept OFF ingest's hot path.
+"""The indicator index (issue 7, "Correlation"), kept OFF ingest's hot path: which stored indicators name
+an observed value, and which patterns must be run on one.
 
-The `indicator_keys` table maps each value an indicator's equality pattern names (`type:value`, from
-`gesher.warning.indicators`) to the indicator. Ingest writes nothing for it: a value-keyed index is a
+Two tables, built together: `indicator_keys` maps each value an equality pattern names (`type:value`,
+from `gesher.warning.indicators`) to the indicator; `indicator_patterns` keeps the patterns that are not
+equalities (`LIKE`, CIDR, `AND`...) for `pattern_index`. Ingest writes neither: a value-keyed index is a
 random insert per indicator, which at a million indicators cost ingest more than half its rate (13.4k ->
 3.0k objects/s in `make bench`). Instead `catch_up` reads the indicator versions stored since each
-collection's cursor and indexes them in token order, from the server's background builder, from every
-sighting's transaction (bounded), and from the CLI.
+collection's cursor, once, and files each: from the server's background builder (`indicator_builder`),
+from every sighting's transaction (bounded), and from the CLI.
 
-A lookup never waits for the builder: `indicators_for` adds the versions stored after the cursors by
-reading them directly, so a value stored a moment ago matches at once. Whether an indicator is held (its
-id named by a STIX sighting, or an indexed indicator since deleted) is asked of stix_objects itself.
-
-Only STIX patterns that are ORs of equalities give values here; patterns that need evaluation (`AND`,
-`LIKE`, CIDR...) are matched by id. An indicator's decay inputs are read from its newest stored version
-when correlation asks (`decay_inputs`): rare, and never on ingest's path."""
+A lookup never waits for the builder: `not_indexed_yet` gives the versions stored after the cursors, which
+`indicators_for` and `pattern_index` read directly, so an indicator stored a moment ago matches at once.
+Whether an indicator is held (its id named by a STIX sighting, or an indexed indicator since deleted) is
+asked of stix_objects itself. An indicator's decay inputs are read from its newest stored version when
+correlation asks (`decay_inputs`): rare, and never on ingest's path."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import orjson
 from sqlalchemy import Connection
@@ -33,10 +34,15 @@ SIGHTING_CATCH_UP = 20_000
 
 
 def _keys(indicator: Mapping[str, object]) -> tuple[MatchKey, ...]:
+    pattern = _stix_pattern(indicator)
+    return tuple(match_keys(pattern).keys) if pattern is not None else ()
+
+
+def _stix_pattern(indicator: Mapping[str, object]) -> str | None:
     pattern = indicator.get("pattern")
     if isinstance(pattern, str) and indicator.get("pattern_type", "stix") == "stix":
-        return tuple(match_keys(pattern).keys)
-    return ()
+        return pattern
+    return None
 
 
 def pairs_of(indicator: Mapping[str, object]) -> list[tuple[str, str]]:
@@ -45,8 +51,29 @@ def pairs_of(indicator: Mapping[str, object]) -> list[tuple[str, str]]:
     return [(str(key), indicator_id) for key in _keys(indicator)]
 
 
-def _pairs(body: bytes) -> list[tuple[str, str]]:
-    return pairs_of(orjson.loads(body))
+@dataclass(frozen=True)
+class Entries:
+    """What a run of stored indicator versions adds to the index: value pairs and evaluated patterns."""
+
+    pairs: list[tuple[str, str]]
+    patterns: list[tuple[str, str]]
+
+
+def entries_of(bodies: Iterable[bytes]) -> Entries:
+    """Each stored indicator version read once: its values if its pattern is an OR of equalities, else
+    (indicator id, pattern) to be evaluated."""
+    found = Entries([], [])
+    for body in bodies:
+        indicator = orjson.loads(body)
+        pattern = _stix_pattern(indicator)
+        if pattern is None:
+            continue
+        derived = match_keys(pattern)
+        if derived.evaluate:
+            found.patterns.append((str(indicator["id"]), pattern))
+        else:
+            found.pairs.extend((str(key), str(indicator["id"])) for key in derived.keys)
+    return found
 
 
 def catch_up(conn: Connection, limit: int | None = None) -> int:
@@ -60,10 +87,21 @@ def catch_up(conn: Connection, limit: int | None = None) -> int:
             break
         rows = store.indicators_after(conn, collection_key, after, left)
         if rows:
-            store.add_keys(conn, [pair for _, body in rows for pair in _pairs(body)])
+            entries = entries_of(body for _, body in rows)
+            store.add_keys(conn, entries.pairs)
+            store.add_patterns(conn, entries.patterns)
             store.advance(conn, collection_key, rows[-1][0])
             done += len(rows)
     return done
+
+
+def not_indexed_yet(conn: Connection) -> Entries:
+    """The entries of the indicator versions stored after the cursors (few, unless the builder is behind:
+    it waits out bursts of ingest)."""
+    cursors = store.cursors(conn).items()
+    return entries_of(
+        body for key, after in cursors for _, body in store.indicators_after(conn, key, after, None)
+    )
 
 
 def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[str]]:
@@ -71,7 +109,7 @@ def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[st
     itself (an indicator id, if held). Tokens nothing names are left out."""
     values = {t for t in tokens if not _is_indicator_id(t)}
     found = store.indicators_naming(conn, sorted(values))
-    for token, indicator_id in _not_indexed_yet(conn):
+    for token, indicator_id in not_indexed_yet(conn).pairs:
         if token in values:
             found.setdefault(token, set()).add(indicator_id)
     ids = {t for t in tokens if _is_indicator_id(t)}
@@ -79,12 +117,6 @@ def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[st
     result = {token: sorted(named & held) for token, named in found.items() if named & held}
     result.update({i: [i] for i in ids if i in held})
     return result
-
-
-def _not_indexed_yet(conn: Connection) -> Iterable[tuple[str, str]]:
-    for collection_key, after in store.cursors(conn).items():
-        for _, body in store.indicators_after(conn, collection_key, after, None):
-            yield from _pairs(body)
 
 
 def _is_indicator_id(token: str) -> bool:

@@ -5,9 +5,9 @@ An equality pattern names its values, and `indicator_keys` finds them with one i
 with `LIKE`, `MATCHES`, `ISSUBSET` (an address in a CIDR network), `<`/`>`, `!=`, `AND`, `FOLLOWEDBY` or
 qualifiers cannot be looked up by value: it has to be run on the value. Those patterns are few, so:
 
-- `collect` appends them to `indicator_patterns` as they are stored, from per-collection date_added
-  cursors (one query when nothing is new; equality patterns are skipped with a regular expression, never
-  parsed), in the sighting's transaction, one builder at a time;
+- the indicator index's builder (`indicator_keys.catch_up`) files them in `indicator_patterns` as it
+  reads the indicators stored since its cursors; those stored since are read directly
+  (`indicator_keys.not_indexed_yet`) and evaluated without being cached;
 - each worker process keeps them compiled (`PatternEvaluator`, the OASIS matcher), grouped by the
   cyber-observable types they compare, and follows `indicator_patterns` by its `seq` at every sighting:
   workers stay stateless, and one that has not seen an indicator yet sees it at its next sighting;
@@ -32,13 +32,13 @@ from datetime import datetime
 from typing import Protocol
 from weakref import WeakKeyDictionary
 
-import orjson
 from sqlalchemy import Connection, Engine, event
 
-from gesher.store import pattern_index as store
-from gesher.warning.indicators import STIX_HASH_NAMES, PatternEvaluator, is_evaluated
+from gesher.store import indicator_index as store
+from gesher.warning.indicators import STIX_HASH_NAMES, PatternEvaluator
 from gesher.warning.observations import Observation
 from gesher.warning.values import ValueType
+from gesher.warning_service import indicator_keys
 
 # Words after which a pattern's result depends on when, or how often, the value was seen. A pattern
 # without any is evaluated once per distinct value in a batch. (A string literal holding one of them only
@@ -118,18 +118,6 @@ class PatternIndex:
             self._seq = max(self._seq, last)
 
 
-def collect(conn: Connection) -> None:
-    """Append to `indicator_patterns` the non-equality patterns of the indicator versions stored since the
-    cursors, and move the cursors, in the caller's transaction (one query when nothing is new)."""
-    if not store.behind(conn):
-        return
-    store.lock_builder(conn)
-    for collection_key, (after, upto) in store.behind(conn).items():  # again, now that we build alone
-        pairs = (_evaluated(body) for body in store.indicators_between(conn, collection_key, after, upto))
-        store.add_patterns(conn, [pair for pair in pairs if pair is not None])
-        store.advance(conn, collection_key, upto)
-
-
 _INDEXES: WeakKeyDictionary[Engine, PatternIndex] = WeakKeyDictionary()
 _INDEXES_LOCK = threading.Lock()
 
@@ -154,9 +142,8 @@ def matching(conn: Connection, reports: Iterable[Reported]) -> dict[str, list[st
     ]
     if not observed:
         return {}  # indicator ids only (STIX sightings): nothing to evaluate, nothing to read
-    collect(conn)
     index = index_of(conn)
-    pending = index.refresh(conn)
+    pending = index.refresh(conn) + _compiled(indicator_keys.not_indexed_yet(conn).patterns)
     found: dict[str, set[str]] = {}
     untimed_done: set[str] = set()
     for token, observation in observed:
@@ -168,7 +155,7 @@ def matching(conn: Connection, reports: Iterable[Reported]) -> dict[str, list[st
                 found.setdefault(token, set()).add(compiled.indicator_id)
     if not found:
         return {}
-    stored = store.stored(conn, {i for ids in found.values() for i in ids})
+    stored = store.held(conn, {i for ids in found.values() for i in ids})
     return {token: sorted(ids & stored) for token, ids in found.items() if ids & stored}
 
 
@@ -200,13 +187,8 @@ def _observation(token: str, when: datetime, count: int) -> Observation | None:
         return None  # an indicator id, not a value
 
 
-def _evaluated(body: bytes) -> tuple[str, str] | None:
-    """(indicator id, pattern) of a stored indicator version whose STIX pattern is not an equality."""
-    indicator = orjson.loads(body)
-    pattern = indicator.get("pattern")
-    if not isinstance(pattern, str) or indicator.get("pattern_type", "stix") != "stix":
-        return None
-    return (str(indicator["id"]), pattern) if is_evaluated(pattern) else None
+def _compiled(patterns: Iterable[tuple[str, str]]) -> list[Compiled]:
+    return [c for indicator_id, pattern in patterns if (c := _compile(indicator_id, pattern)) is not None]
 
 
 def _compile(indicator_id: str, pattern: str) -> Compiled | None:

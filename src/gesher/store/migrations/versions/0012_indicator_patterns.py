@@ -1,5 +1,5 @@
-"""indicator patterns that are not equalities, kept for early warning's pattern index, with their
-per-collection cursors (issue 7: observed values evaluated against LIKE, MATCHES, ISSUBSET... patterns)
+"""indicator patterns that are not equalities, kept for early warning's pattern index, built from the
+indicator index's cursors (issue 7: observed values evaluated against LIKE, MATCHES, ISSUBSET... patterns)
 
 Revision ID: 0012
 Revises: 0011
@@ -18,7 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # No backfill: the cursors start at 0, and the first sighting reads the stored indicators once.
+    # No backfill here: the index's builder reads every stored indicator again from cursors set back.
+    op.execute("DELETE FROM indicator_key_cursors")
     op.create_table(
         "indicator_patterns",
         sa.Column(
@@ -30,19 +31,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_indicator_patterns")),
         sa.UniqueConstraint("indicator_id", "digest", name=op.f("uq_indicator_patterns_indicator_id_digest")),
     )
-    op.create_table(
-        "indicator_pattern_cursors",
-        sa.Column("collection_key", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("date_added", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["collection_key"],
-            ["collections.key"],
-            name=op.f("fk_indicator_pattern_cursors_collection_key_collections"),
-        ),
-        sa.PrimaryKeyConstraint("collection_key", name=op.f("pk_indicator_pattern_cursors")),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("indicator_pattern_cursors")
     op.drop_table("indicator_patterns")
