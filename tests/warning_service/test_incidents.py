@@ -171,9 +171,8 @@ def test_a_stale_version_is_a_conflict(exchange: Exchange) -> None:
             incidents.close(conn, opened.id, ANALYST, "r", NOW, expected_version=opened.version)
 
 
-def test_two_concurrent_changers_one_wins_the_other_gets_a_conflict(exchange: Exchange, db_kind: str) -> None:
-    if db_kind != "postgresql":
-        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): there is no concurrent change to lose")
+@pytest.mark.postgresql_only  # SQLite serialises writers (BEGIN IMMEDIATE): no concurrent change to lose
+def test_two_concurrent_changers_one_wins_the_other_gets_a_conflict(exchange: Exchange) -> None:
     node = exchange.node
     with node.db.write() as conn:
         opened = incidents.open_incident(conn, "t", 2, ANALYST, "r", [], NOW)
