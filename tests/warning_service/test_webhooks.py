@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from gesher.api.app import create_app
@@ -22,7 +25,7 @@ from gesher.partners import service
 from gesher.store import webhooks as webhook_store
 from gesher.store.tables import ledger_entries, ledger_head
 from gesher.warning_service import alerts, webhook_signing, webhooks
-from gesher.warning_service.webhook_delivery import deliver_due
+from gesher.warning_service.webhook_delivery import backoff, deliver_due
 from tests.warning_service.exchange import Exchange
 from tests.warning_service.webhook_receiver import Received, receiver
 
@@ -213,12 +216,21 @@ def test_failed_after_the_last_attempt(exchange: Exchange) -> None:
     assert (final.state, final.attempts, final.last_error) == ("failed", 3, "timed out")
 
 
-def test_back_off_is_capped_at_an_hour(exchange: Exchange) -> None:
-    from gesher.warning_service.webhook_delivery import backoff
+@given(
+    base=st.integers(1, 7200).map(lambda s: timedelta(seconds=s)),
+    attempts=st.integers(1, 60),
+    draw=st.floats(0, 1, exclude_max=True),
+)
+def test_back_off_doubles_with_jitter_and_is_capped_at_an_hour(
+    base: timedelta, attempts: int, draw: float
+) -> None:
+    class Fixed(random.Random):
+        def random(self) -> float:
+            return draw
 
-    base = timedelta(seconds=30)
-    assert [backoff(base, n).total_seconds() <= 30 * 2 ** (n - 1) for n in range(1, 8)] == [True] * 7
-    assert all(timedelta(minutes=45) <= backoff(base, n) <= timedelta(hours=1) for n in range(8, 40))
+    nominal = min(base.total_seconds() * 2 ** (attempts - 1), 3600.0)
+    waited = backoff(base, attempts, Fixed())
+    assert 0.75 * nominal - 1e-6 <= waited.total_seconds() <= nominal + 1e-6 <= 3600 + 1e-6
 
 
 def test_a_client_error_is_not_retried_and_gone_removes_the_webhook(exchange: Exchange) -> None:

@@ -90,9 +90,9 @@ class Payload:
 def backoff(base: timedelta, attempts: int, rng: random.Random | None = None) -> timedelta:
     """The wait after `attempts` failed attempts: `base` doubled per attempt after the first, capped at an
     hour, less up to a quarter of jitter."""
-    doubling: int = 2 ** max(attempts - 1, 0)
-    delay: timedelta = min(base * doubling, BACKOFF_CAP)
-    return delay * (1 - JITTER * (rng or random).random())
+    doubled = base.total_seconds() * 2.0 ** min(max(attempts - 1, 0), 64)  # no overflow however many
+    delay = min(doubled, BACKOFF_CAP.total_seconds())
+    return timedelta(seconds=delay * (1 - JITTER * (rng or random).random()))
 
 
 def message_id(node: Node, delivery_id: int) -> str:
