@@ -142,7 +142,9 @@ def link(conn: Connection, incident_id: int, alert_id: str, at: int) -> bool:
     """Link an alert to an incident; False if it was linked already."""
     stmt = dialect_insert(conn, incident_alerts).on_conflict_do_nothing()
     values = {"incident_id": incident_id, "alert_id": alert_id, "linked_at": at}
-    return conn.execute(stmt.values(**values)).rowcount == 1
+    # RETURNING, not rowcount: the row count of a conflicting INSERT ... DO NOTHING is not to be trusted.
+    returning = stmt.values(**values).returning(incident_alerts.c.alert_id)
+    return conn.execute(returning).first() is not None
 
 
 def alert(conn: Connection, alert_id: str) -> AlertRow | None:
