@@ -25,7 +25,8 @@ from gesher.partners import service
 from gesher.store import webhooks as webhook_store
 from gesher.store.tables import ledger_entries, ledger_head
 from gesher.warning_service import alerts, webhook_signing, webhooks
-from gesher.warning_service.webhook_delivery import backoff, deliver_due
+from gesher.warning_service.webhook_delivery import deliver_due
+from gesher.warning_service.webhook_http import backoff, retry_after
 from tests.warning_service.exchange import Exchange
 from tests.warning_service.webhook_receiver import Received, receiver
 
@@ -372,3 +373,28 @@ def test_the_server_delivers_in_the_background_and_stops_cleanly(node: Node) -> 
         assert any(t.name == "gesher-webhooks" for t in threading.enumerate())
     assert not any(t.name == "gesher-webhooks" for t in threading.enumerate())
     assert [d.state for d in rows(node).values()] == ["delivered"]
+
+
+def test_retry_after_is_honoured_within_the_cap(exchange: Exchange) -> None:
+    node = exchange.node
+    with receiver(lambda: public_key(node), statuses=[429, 503], headers={"Retry-After": "600"}) as hooks:
+        hook = register(node, "observer-cert", hooks.url())
+        raise_alert(exchange)
+        t0 = datetime.now(UTC)
+        assert [a.status for a in deliver_due(node, t0).attempts] == [429]
+        waited = rows(node)[hook].next_attempt_at - _micros(t0)
+        assert waited == 600_000_000  # the receiver's pace, not our 30 s
+        hooks.headers["Retry-After"] = "86400"
+        t1 = t0 + timedelta(seconds=600)
+        assert [a.status for a in deliver_due(node, t1).attempts] == [503]
+        assert rows(node)[hook].next_attempt_at - _micros(t1) == 3_600_000_000  # a day asked, an hour given
+
+
+def test_retry_after_values() -> None:
+    later = (datetime.now(UTC) + timedelta(seconds=120)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert retry_after("120") == timedelta(seconds=120)
+    assert timedelta(seconds=100) < (retry_after(later) or timedelta(0)) <= timedelta(seconds=120)
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == timedelta(0)  # in the past: now
+    assert retry_after("10" * 20) == timedelta(days=1)  # absurd values are bounded
+    for bad in (None, "", "soon", "-5", "1.5", "Wed, 99 Foo 2015"):
+        assert retry_after(bad) is None, bad

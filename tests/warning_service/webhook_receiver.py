@@ -35,6 +35,7 @@ class Receiver:
     public_key: Callable[[], Ed25519PublicKey]
     statuses: list[int] = field(default_factory=list)  # answered in turn, then 200
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every answer that is not 2xx
     on_receive: Callable[[Received], None] | None = None
     received: list[Received] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
@@ -71,6 +72,9 @@ def receiver(public_key: Callable[[], Ed25519PublicKey], **options: object) -> I
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("Location", state.url("/elsewhere"))
+            if not 200 <= status < 300:
+                for name, value in state.headers.items():
+                    self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

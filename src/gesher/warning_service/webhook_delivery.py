@@ -7,15 +7,16 @@ One pass (`deliver_due`):
    two workers never send the same row at once (FOR UPDATE SKIP LOCKED on PostgreSQL);
 2. per row, read the alert through `Outbound` as the webhook's partner (the summary, and the detail only if
    the partner may see the indicator it names). A removed webhook, a suspended partner or one that now
-   receives nothing: the row is `withheld` and nothing is sent;
+   receives nothing: the row is `withheld` and nothing is sent. A partner's own URL must still resolve to
+   public addresses only, and the request is pinned to the one checked (`webhook_urls.route`);
 3. record the disclosure (partner, `webhook:<id>`, policy version, each object's id, version and SHA-256 of
    the exact bytes in the payload) in a committed transaction BEFORE sending; if the ledger cannot take
    it, nothing is sent and the row is tried again later (fail closed). A retry sending the very bytes an
    earlier entry records reuses that entry;
 4. POST outside any transaction (no redirects followed), then settle: 2xx delivered; 5xx, 429, timeouts
    and connection errors retried after `webhook_retry` doubling per attempt, capped at an hour, with
-   jitter, until `webhook_max_attempts`, then failed; any other answer failed at once (410 Gone also
-   removes the webhook)."""
+   jitter (or later, when a 429 or 503 says `Retry-After`), until `webhook_max_attempts`, then failed;
+   any other answer failed at once (410 Gone also removes the webhook). See `webhook_http`."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Final
 
 import httpx
@@ -48,15 +49,13 @@ from gesher.store.collections import ALERTS_ID
 from gesher.store.webhooks import DELIVERED, FAILED, WITHHELD, DeliveryRow
 from gesher.taxii.query import TaxiiQuery
 from gesher.warning_service import webhook_signing, webhooks
+from gesher.warning_service.webhook_http import BACKOFF_CAP, Answer, backoff, post, retryable
 from gesher.warning_service.webhook_signing import Signer
 from gesher.warning_service.webhook_urls import InvalidWebhookUrl, Route, route
 
 ACTOR: Final = "gesher:webhooks"
 PARTNER_ACTOR: Final = "partner:"  # how a partner's own registration is recorded (created_by)
-MEDIA_TYPE: Final = "application/json"
-BACKOFF_CAP: Final = timedelta(hours=1)
-JITTER: Final = 0.25  # a retry comes up to a quarter early, so receivers that failed together are not
-BATCH: Final = 50  # hit again together
+BATCH: Final = 50
 log = logging.getLogger("gesher.webhooks")
 
 
@@ -85,14 +84,6 @@ class Payload:
     policy_version: int
     body: bytes
     served: tuple[Served, ...]
-
-
-def backoff(base: timedelta, attempts: int, rng: random.Random | None = None) -> timedelta:
-    """The wait after `attempts` failed attempts: `base` doubled per attempt after the first, capped at an
-    hour, less up to a quarter of jitter."""
-    doubled = base.total_seconds() * 2.0 ** min(max(attempts - 1, 0), 64)  # no overflow however many
-    delay = min(doubled, BACKOFF_CAP.total_seconds())
-    return timedelta(seconds=delay * (1 - JITTER * (rng or random).random()))
 
 
 def message_id(node: Node, delivery_id: int) -> str:
@@ -168,7 +159,7 @@ def _deliver(
         _settle(node, row, claimed, state=FAILED, attempts=row.attempts + 1, last_error=refused.description)
         return Attempt(row.id, "failed", error=refused.description)
     except LookupError as unresolved:
-        return _outcome(node, row, claimed, now, None, str(unresolved), rng)
+        return _outcome(node, row, claimed, now, Answer(None, str(unresolved)), rng)
     try:
         with node.db.write() as conn:
             if not store.settle(conn, row.id, claimed, next_attempt_at=renewed):
@@ -185,8 +176,7 @@ def _deliver(
         _settle(node, row, claimed, next_attempt_at=retry, last_error=reason)
         return Attempt(row.id, "deferred", error=reason)
     headers = signer.headers(message_id(node, row.id), int(time.time()), prepared.body)
-    status, error = _post(http, target, headers, prepared.body)
-    return _outcome(node, row, renewed, now, status, error, rng)
+    return _outcome(node, row, renewed, now, post(http, target, headers, prepared.body), rng)
 
 
 def _payload(conn: Connection, node: Node, row: DeliveryRow) -> Payload | str:
@@ -246,35 +236,15 @@ def _record(conn: Connection, row: DeliveryRow, payload: Payload) -> int:
     return ledger_log.append(conn, entry)
 
 
-def _post(http: httpx.Client, target: Route, headers: dict[str, str], body: bytes) -> tuple[int | None, str]:
-    sent = {**headers, **target.headers, "content-type": MEDIA_TYPE}
-    try:
-        if target.extensions:  # pinned: a connection of its own (a pooled one may carry another TLS name)
-            with httpx.Client(timeout=http.timeout, follow_redirects=False, trust_env=False) as own:
-                response = own.post(target.url, content=body, headers=sent, extensions=target.extensions)
-        else:
-            response = http.post(target.url, content=body, headers=sent)
-    except httpx.TimeoutException:
-        return None, "timed out"
-    except httpx.HTTPError as error:
-        return None, f"could not connect: {_describe(error)}"
-    return response.status_code, f"HTTP {response.status_code}"
-
-
-def retryable(status: int | None) -> bool:
-    """Timeouts and connection errors (None), 5xx and 429 are tried again; any other answer is final."""
-    return status is None or status >= 500 or status == 429
-
-
 def _outcome(
     node: Node,
     row: DeliveryRow,
     lease: int,
     now: datetime,
-    status: int | None,
-    error: str,
+    answer: Answer,
     rng: random.Random | None,
 ) -> Attempt:
+    status, error = answer.status, answer.error
     attempts = row.attempts + 1
     at = ledger_log.micros(now)
     if status is not None and 200 <= status < 300:
@@ -282,7 +252,10 @@ def _outcome(
         return Attempt(row.id, "delivered", status)
     config = node.warning_config
     if retryable(status) and attempts < config.webhook_max_attempts:
-        retry = ledger_log.micros(now + backoff(config.webhook_retry, attempts, rng))
+        wait = backoff(config.webhook_retry, attempts, rng)
+        if answer.retry_after is not None:  # the receiver's own pace, within our cap
+            wait = max(wait, min(answer.retry_after, BACKOFF_CAP))
+        retry = ledger_log.micros(now + wait)
         _settle(node, row, lease, attempts=attempts, next_attempt_at=retry, last_error=error)
         return Attempt(row.id, "retry", status, error)
     if status is not None and 300 <= status < 400:
