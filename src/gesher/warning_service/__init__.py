@@ -13,6 +13,6 @@
   the disclosure ledger.
 - `webhooks`: partners' webhooks and the outbox queued with each alert; `webhook_delivery` sends it (read
   through the policy as the partner, recorded in the ledger first, retried with back-off),
-  `webhook_signing` signs (Ed25519, Standard Webhooks), `webhook_urls` says which URLs are allowed and
-  `webhook_worker` runs delivery in the server.
+  `webhook_http` posts and says when to try again, `webhook_signing` signs (Ed25519, Standard Webhooks),
+  `webhook_urls` says which URLs are allowed and `webhook_worker` runs delivery in the server.
 """
