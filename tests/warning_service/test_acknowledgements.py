@@ -19,9 +19,10 @@ from gesher.exchange.node import Node
 from gesher.ledger.entries import decode
 from gesher.ledger_service.verify import verify
 from gesher.partners import service
+from gesher.store import incidents as incident_store
 from gesher.store import ledger as ledger_store
 from gesher.store.tables import alert_acknowledgements, alert_escalations, alerts
-from gesher.warning_service import escalation
+from gesher.warning_service import escalation, webhooks
 from gesher.warning_service.correlation import from_micros
 from tests.warning_service.exchange import Exchange
 
@@ -282,3 +283,34 @@ def test_the_cli_acknowledges_for_a_partner_lists_and_escalates(exchange: Acks) 
     assert "escalated: 0" in cli(node, "alerts", "escalate", "--at", at)
     assert "escalated (stage 1)" in cli(node, "alerts")
     cli(node, "alerts", "escalate", "--at", "yesterday", code=1)
+
+
+def test_escalation_re_sends_to_the_pending_partners_webhooks_and_puts_the_alert_on_the_board(
+    exchange: Acks,
+) -> None:
+    node = exchange.node
+    with node.db.write() as conn:  # two partners' receivers; one of them will have acknowledged
+        for who in ("observer-cert", "far-ally"):
+            webhooks.register(conn, who, f"https://{who}.example/hook", 1, "test")
+    alert = exchange.raise_l3()
+    assert exchange.ack("far-ally", alert["id"]).status_code == 201
+    with node.db.write() as conn:
+        (opened,) = incident_store.incidents_of_alert(conn, alert["id"])  # L3: on the board already
+        done = escalation.escalate(conn, node, from_micros(alert["raised_at"]) + timedelta(minutes=61))
+        queued = [(d.event, d.webhook_id) for d in webhooks.deliveries(conn, alert["id"])]
+        assert incident_store.incidents_of_alert(conn, alert["id"]) == [opened]
+    assert [e.stage for e in done] == [1]
+    hooks = {w.partner_id: w.id for w in _webhooks(node)}
+    pending_hook = hooks[exchange.partner_ids["observer-cert"]]
+    assert sorted(queued) == sorted(
+        [
+            ("alert", pending_hook),
+            ("alert", hooks[exchange.partner_ids["far-ally"]]),
+            ("escalation", pending_hook),
+        ]
+    )  # the escalation goes to the partner still pending only
+
+
+def _webhooks(node: Node) -> list[Any]:
+    with node.db.read() as conn:
+        return webhooks.listing(conn)

@@ -18,6 +18,7 @@ from gesher.errors import Conflict, InvalidRequest, NotFound
 from gesher.exchange.node import Node
 from gesher.ledger_service.verify import verify
 from gesher.partners.service import require_partner
+from gesher.store import incidents as store
 from gesher.store import ledger as ledger_store
 from gesher.store.tables import alerts, incident_events
 from gesher.warning.incidents import IllegalTransition, ReasonRequired, Step, month_bounds
@@ -41,7 +42,7 @@ def month(exchange: Exchange) -> Month:
 
 def raise_alert(exchange: Exchange, names: tuple[str, str], token: str, at: datetime) -> str:
     """Two partners sight `token` two minutes apart through the sightings service; the id of the highest
-    alert it raised (not handed to the board)."""
+    alert it raised (a national one is on the board at once)."""
     node = exchange.node
     with node.db.read() as conn:
         before = set(conn.execute(select(alerts.c.id)).scalars())
@@ -147,17 +148,23 @@ def test_an_alert_belongs_to_one_incident(exchange: Exchange) -> None:
             incidents.link(conn, second.id, alert, ANALYST, NOW)
 
 
-def test_open_or_link_joins_the_active_incident_of_the_token_and_raises_its_level(exchange: Exchange) -> None:
+def test_a_national_alert_opens_an_incident_that_other_alerts_on_its_token_join(exchange: Exchange) -> None:
     token = "x:c2.example"
-    first = raise_alert(exchange, ("observer-cert", "far-ally"), token, NOW)
-    higher = raise_alert(exchange, ("first-bank", "grid-energy"), token, NOW + timedelta(minutes=10))
     node = exchange.node
-    with node.db.write() as conn:
-        opened = incidents.open_or_link_for_alert(conn, first, "gesher:early-warning", NOW)
-        joined = incidents.open_or_link_for_alert(conn, higher, "gesher:early-warning", NOW)
-        again = incidents.open_or_link_for_alert(conn, higher, "gesher:early-warning", NOW)
-    assert opened.title == f"L1 fast spread on {token}" and opened.level == 1
-    assert joined.id == again.id == opened.id and joined.level == 3 and again.version == joined.version
+    first = raise_alert(exchange, ("observer-cert", "far-ally"), token, NOW)  # L1: not national
+    with node.db.read() as conn:
+        assert store.incidents_of_alert(conn, first) == []
+    national = raise_alert(exchange, ("first-bank", "grid-energy"), token, NOW + timedelta(minutes=10))
+    with node.db.read() as conn:  # L3 (a critical-infrastructure operator): opened at once
+        (opened,) = store.incidents_of_alert(conn, national)
+    with node.db.write() as conn:  # the earlier alert joins it by hand, once
+        joined = incidents.open_or_link_for_alert(conn, first, "gesher:early-warning", NOW)
+        again = incidents.open_or_link_for_alert(conn, first, "gesher:early-warning", NOW)
+    assert joined.id == again.id == opened and joined.level == 3 and again.version == joined.version
+    assert joined.title == f"L3 national on {token}"
+    later = raise_alert(exchange, ("first-bank", "ministry-of-health"), token, NOW + timedelta(days=4))
+    with node.db.read() as conn:  # a new wave after the window, while the incident is open: joins it
+        assert store.incidents_of_alert(conn, later) == [opened]
     check_ledger(node)
 
 

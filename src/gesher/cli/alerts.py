@@ -103,11 +103,12 @@ def escalate(
 ) -> None:
     """The periodic run (from cron): escalate each alert at or above the escalation level that partners
     expected to acknowledge have not, stage 1 at the deadline and stage 2 at twice it, once each (ledger
-    entries); print what escalated. Exits 3 when something escalated."""
+    entries), re-sent to the pending partners' webhooks and put on the incident board; print what
+    escalated. Exits 3 when something escalated."""
     now = _time(at) if at else datetime.now(UTC)
     node = state(ctx).node()
     with node.db.write() as conn:
-        done = escalation.sweep(conn, node, now)
+        done = escalation.escalate(conn, node, now)
     if as_json:
         print_json([e.as_json() for e in done])
     else:

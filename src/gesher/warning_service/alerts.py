@@ -34,8 +34,9 @@ from gesher.stix.constants import TLP2_GREEN
 from gesher.stix.timestamps import format_micros
 from gesher.store import warning as store
 from gesher.store.collections import ALERTS_ID
-from gesher.warning.rules import Alert
-from gesher.warning_service import webhooks
+from gesher.store.incidents import active_for_token
+from gesher.warning.rules import Alert, Level
+from gesher.warning_service import incidents, webhooks
 from gesher.warning_service.correlation import Raised, micros
 
 ACTOR = "gesher:early-warning"
@@ -77,7 +78,15 @@ def publish(conn: Connection, identity: str, raised: Raised, indicator_held: boo
         conn, Kind.ALERT, ACTOR, alert=summary["id"], level=level, organisations=raised.organisations
     )
     webhooks.enqueue(conn, str(summary["id"]), int(alert.level))  # delivered after commit (webhook_delivery)
+    _board(conn, str(summary["id"]), raised)
     return Published(str(summary["id"]), str(detail["id"]) if detail else None, raised)
+
+
+def _board(conn: Connection, alert_id: str, raised: Raised) -> None:
+    """The national incident board follows the alerts: a national-level (L3) alert opens an incident, or
+    joins the open one holding its token; a lower alert joins an open incident on its token, if any."""
+    if raised.alert.level >= Level.NATIONAL or active_for_token(conn, raised.token) is not None:
+        incidents.open_or_link_for_alert(conn, alert_id, ACTOR, raised.alert.raised_at)
 
 
 def _report(identity: str, alert: Alert, refs: Sequence[str]) -> dict[str, object]:

@@ -20,6 +20,7 @@ from gesher.ledger.entries import Kind
 from gesher.ledger_service import log as ledger
 from gesher.stix.timestamps import format_micros
 from gesher.store import acknowledgements as store
+from gesher.warning_service import incidents, webhooks
 from gesher.warning_service.acknowledgements import Readers, allowed_time, deadline
 from gesher.warning_service.alerts import ACTOR
 from gesher.warning_service.correlation import micros
@@ -73,3 +74,14 @@ def sweep(conn: Connection, node: Node, now: datetime) -> list[Escalated]:
             ledger.record(conn, Kind.ESCALATION, ACTOR, alert=alert.id, stage=stage, pending=list(names))
             escalated.append(Escalated(alert.id, alert.level, stage, alert.raised_at, pending, names))
     return escalated
+
+
+def escalate(conn: Connection, node: Node, now: datetime) -> list[Escalated]:
+    """`sweep`, then the notices: each escalated alert is re-sent (event `escalation`) to the webhooks of
+    the partners still pending, and put on the national incident board (opened, or joined to the incident
+    holding its token). In the caller's transaction, like the sweep."""
+    done = sweep(conn, node, now)
+    for e in done:
+        webhooks.enqueue(conn, e.alert_id, e.level, event="escalation", partner_ids=e.pending)
+        incidents.open_or_link_for_alert(conn, e.alert_id, ACTOR, now)
+    return done
