@@ -3,8 +3,12 @@ in bounded transactions, and stops early when ingest starts again."""
 
 from __future__ import annotations
 
+import time
+
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from gesher.api.app import create_app
 from gesher.exchange.collections import create_collection
 from gesher.exchange.ingest import add_objects
 from gesher.exchange.node import Node
@@ -44,3 +48,14 @@ def test_the_builder_waits_for_ingest_to_be_quiet_then_indexes_all_in_steps(node
     assert _indexed(node) == 25
     clock.now += 5
     assert builder.step() == 0
+
+
+def test_the_serving_app_builds_the_index_in_the_background(node: Node) -> None:
+    with node.db.write() as conn:
+        intel = create_collection(conn, "test", "intel")
+        add_objects(conn, intel.id, [indicator(f"bg{i}.example") for i in range(30)], None)
+    with TestClient(create_app(node.settings, node)):  # the lifespan starts the background jobs
+        deadline = time.monotonic() + 15
+        while _indexed(node) < 30 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _indexed(node) == 30

@@ -14,7 +14,7 @@ from gesher.api.warning import warning_router
 from gesher.api.webhooks import webhooks_router
 from gesher.exchange.node import Node
 from gesher.settings import Settings
-from gesher.warning_service import webhook_worker
+from gesher.warning_service import background
 
 
 def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
@@ -25,7 +25,7 @@ def create_app(settings: Settings, node: Node | None = None) -> FastAPI:
         description="Sovereign cyber-cooperation exchange: TAXII 2.1 API and admin REST API.",
         docs_url="/docs",
         redoc_url=None,
-        lifespan=webhook_worker.lifespan(node),  # delivers the webhook outbox while serving (issue 7)
+        lifespan=background.lifespan(node),  # webhooks, the indicator index, escalation (issue 7)
     )
     app.state.node = node
     install_error_handlers(app)

@@ -14,5 +14,7 @@
 - `webhooks`: partners' webhooks and the outbox queued with each alert; `webhook_delivery` sends it (read
   through the policy as the partner, recorded in the ledger first, retried with back-off),
   `webhook_http` posts and says when to try again, `webhook_signing` signs (Ed25519, Standard Webhooks),
-  `webhook_urls` says which URLs are allowed and `webhook_worker` runs delivery in the server.
+  `webhook_urls` says which URLs are allowed.
+- `background`: what a serving process runs on its own threads: webhook delivery, the indicator index
+  builder (`indicator_builder`), the escalation sweep (`escalation`, after `acknowledgements`).
 """
