@@ -9,8 +9,10 @@ observation files to matches, against 1,000,000 indicator values. Target >= 10,0
   seconds, not minutes;
 - timed: `IndicatorIndex.match_files(files, "csv", now)`: reading, checking every line as the pure core
   would, normalising, joining, and building the `Match` objects; the same for the rows as JSON lines;
-- anchors: a Python set's membership test on pre-made strings (the issue's ~3M lookups/s), and the pure
-  core's own route on a sample (parse the file in Python, then the set).
+- anchors: a Python set's membership test on pre-made strings (the issue's ~3M lookups/s), the pure
+  core's own route on a sample (parse the file in Python, then the set), and the bounds on this machine:
+  DuckDB merely reading the same CSV files (no check, no join), and reading plus the bare hash join of
+  the raw values against the indicator values (no check, no normalisation), in the same process.
 
 python -m bench.warning_bench [--indicators N] [--values M] [--files F] [--match-every K] [--threads T]
 """
@@ -126,6 +128,35 @@ def anchor_pure(path: Path, index_values: set[str], sample_bytes: int = 8_000_00
     return len(observations) / (time.perf_counter() - started)
 
 
+def anchor_duckdb(paths: list[Path], n: int, threads: int | None, runs: int) -> tuple[float, float]:
+    """Best values/s of DuckDB reading the CSV files (both columns, no check), and of reading plus the
+    bare hash join of the raw values against the n indicator values: what bounds the engine here."""
+    db = duckdb.connect(":memory:")
+    if threads is not None:
+        db.execute(f"SET threads = {int(threads)}")
+    db.execute("SET preserve_insertion_order = false")
+    db.execute(
+        "CREATE TABLE indicator AS SELECT unnest($1) AS ivalue", [[indicator_value(i) for i in range(n)]]
+    )
+    files = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
+    reader = (
+        f"read_csv({files}, header = true, delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+        "columns = {'time': 'VARCHAR', 'value': 'VARCHAR'}, strict_mode = true, null_padding = false)"
+    )
+    queries = (
+        f"SELECT count(time), count(value) FROM {reader}",
+        f"SELECT time, value FROM {reader} JOIN indicator ON value = ivalue",
+    )
+    best = [float("inf")] * len(queries)
+    for _ in range(runs):
+        for i, sql in enumerate(queries):
+            started = time.perf_counter()
+            db.execute(sql).fetchall()
+            best[i] = min(best[i], time.perf_counter() - started)
+    db.close()
+    return best[0], best[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -171,6 +202,12 @@ def main() -> None:
                 f"match JSONL {jrate / 1e6:6.1f} M values/s ({values / jrate:.2f} s; {jfound:,} matches)"
                 f"   x{jrate / TARGET:.2f} of the target"
             )
+        read_s, join_s = anchor_duckdb(paths, args.indicators, args.threads, args.runs)
+        print(
+            f"bound     DuckDB reading the CSV alone {values / read_s / 1e6:.1f} M values/s; reading plus "
+            f"the bare join (no check, no normalisation) {values / join_s / 1e6:.1f} M/s"
+            f"   (engine x{rate * read_s / values:.2f} and x{rate * join_s / values:.2f} of these)"
+        )
         set_rate = anchor_set(args.indicators)
         members = {indicator_value(i) for i in range(args.indicators)}
         pure_rate = anchor_pure(paths[0], members)
