@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -175,6 +176,30 @@ def test_a_held_a_hidden_and_an_absent_value_are_answered_alike(exchange: Exchan
     served = exchange.alerts_raw("first-bank")
     assert str(exchange.hidden["id"]).encode() not in served and b"absent.example" not in served
     assert b"hidden-c2.example" not in served
+    # One alert each, alike: a summary naming only the node, for the hidden indicator as for no indicator.
+    summaries = orjson.loads(served)["objects"]
+    assert [(r["labels"][1], r["object_refs"]) for r in summaries] == [
+        ("level-2", [exchange.node.identity])
+    ] * 2
+
+
+def test_urls_e_mail_and_ipv4_values_and_a_plain_malware_sighting(exchange: Exchange) -> None:
+    scos = (
+        sco("url", value="https://Evil.example/Path"),
+        sco("email-addr", value="Spy@Evil.EXAMPLE"),
+        sco("ipv4-addr", value="198.51.100.7"),
+    )
+    assert post_values(exchange, "first-bank", *scos).status_code == 202
+    target = malware()
+    assert exchange.sight("first-bank", str(target["id"])).status_code == 202  # no values: as before
+    assert tokens(exchange) == sorted(
+        [
+            "url:https://Evil.example/Path",
+            "email-addr:spy@evil.example",
+            "ipv4-addr:198.51.100.7",
+            str(target["id"]),
+        ]
+    )
 
 
 def test_each_value_is_one_report_for_the_rate_limit(exchange: Exchange) -> None:
