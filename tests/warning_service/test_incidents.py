@@ -155,11 +155,12 @@ def test_a_national_alert_opens_an_incident_that_other_alerts_on_its_token_join(
     with node.db.read() as conn:
         assert store.incidents_of_alert(conn, first) == []
     national = raise_alert(exchange, ("first-bank", "grid-energy"), token, NOW + timedelta(minutes=10))
-    with node.db.read() as conn:  # L3 (a critical-infrastructure operator): opened at once
+    with node.db.read() as conn:  # L3 (a critical-infrastructure operator): opened at once, with the L1
         (opened,) = store.incidents_of_alert(conn, national)
-    with node.db.write() as conn:  # the earlier alert joins it by hand, once
+        assert store.incidents_of_alert(conn, first) == [opened]
+    with node.db.write() as conn:  # asking again changes nothing
         joined = incidents.open_or_link_for_alert(conn, first, "gesher:early-warning", NOW)
-        again = incidents.open_or_link_for_alert(conn, first, "gesher:early-warning", NOW)
+        again = incidents.open_or_link_for_alert(conn, national, "gesher:early-warning", NOW)
     assert joined.id == again.id == opened and joined.level == 3 and again.version == joined.version
     assert joined.title == f"L3 national on {token}"
     later = raise_alert(exchange, ("first-bank", "ministry-of-health"), token, NOW + timedelta(days=4))

@@ -168,6 +168,17 @@ def alerts_of(conn: Connection, incident_ids: Sequence[int]) -> dict[int, list[A
     return found
 
 
+def unlinked_alerts_of_token(conn: Connection, token: str, since: int) -> list[str]:
+    """The alerts on `token` raised since `since` that belong to no incident, oldest first."""
+    linked = select(incident_alerts.c.alert_id).where(incident_alerts.c.alert_id == alerts.c.id)
+    stmt = (
+        select(alerts.c.id)
+        .where(alerts.c.token == token, alerts.c.raised_at >= since, ~linked.exists())
+        .order_by(alerts.c.raised_at, alerts.c.id)
+    )
+    return [str(i) for (i,) in conn.execute(stmt)]
+
+
 def incidents_of_alert(conn: Connection, alert_id: str) -> list[int]:
     stmt = select(incident_alerts.c.incident_id).where(incident_alerts.c.alert_id == alert_id)
     return sorted(int(i) for (i,) in conn.execute(stmt))

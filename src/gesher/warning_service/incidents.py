@@ -176,7 +176,8 @@ def change(
 def open_or_link_for_alert(conn: Connection, alert_id: str, actor: str, now: datetime) -> IncidentRow:
     """The incident an alert belongs to: the one it is linked to already; else the open or contained
     incident holding an alert on the same token (linked, its level raised if the alert's is higher); else a
-    new incident titled from the alert's rule. Call it in the transaction that raised the alert."""
+    new incident titled from the alert's rule, with the token's unlinked alerts of the last longest window.
+    Call it in the transaction that raised the alert."""
     row = _alert(conn, alert_id)
     lock_token(conn, row.token)  # two alerts on one token at once must not open two incidents
     linked = store.incidents_of_alert(conn, alert_id)
@@ -188,7 +189,9 @@ def open_or_link_for_alert(conn: Connection, alert_id: str, actor: str, now: dat
         return _link(conn, current, row, actor, reason, _micros(now))
     title = f"{row.rule.split(':', 1)[0]} on {row.token}"
     reason = f"opened for alert {alert_id} ({row.rule})"
-    return open_incident(conn, title, row.level, actor, reason, [alert_id], now)
+    # The earlier warnings of the same spell (e.g. the L2 before this L3) belong to the incident too.
+    earlier = store.unlinked_alerts_of_token(conn, row.token, row.raised_at - _span(WINDOW))
+    return open_incident(conn, title, row.level, actor, reason, [*earlier, alert_id], now)
 
 
 def _link(
