@@ -3,7 +3,8 @@
 - **webhook delivery** (`webhook_delivery.deliver_due`) about once a second. Several workers or hosts may
   each run it: rows are leased, never sent twice at once; an idle pass is one indexed read;
 - the **indicator index builder** (`indicator_builder.IndicatorBuilder`) about once a second: it waits
-  until ingest has been quiet for a second, then indexes what was stored, in short transactions;
+  until ingest has been quiet for a second, then indexes what was stored, in short transactions, taking
+  a quarter of a core at most;
 - the **escalation sweep** (`escalation.escalate`) every 30 s: unacknowledged alerts past their deadline
   escalate, are re-sent to the pending partners' webhooks and put on the incident board (each stage once,
   whichever worker gets there first).
@@ -66,8 +67,8 @@ def jobs(node: Node) -> list[Periodic]:
     def deliver(stop: threading.Event) -> None:
         deliver_due(node, stop=stop)
 
-    def build(_stop: threading.Event) -> None:
-        builder.step()
+    def build(stop: threading.Event) -> None:
+        builder.step(stop)
 
     def sweep(_stop: threading.Event) -> None:
         with node.db.write() as conn:
