@@ -127,24 +127,31 @@ def reciprocity_chart(rows: Sequence[ReciprocityRow]) -> str:
 def latency_chart(rows: Sequence[LatencyRow]) -> str:
     """Bars per sensitivity tier: median and 90th percentile of the time from ingest to first release."""
     shown = [r for r in rows if r.known]
-    unit, size = _unit(max((r.p90_seconds or 0) for r in shown) if shown else 0)
-    spans = {
-        "median": [round((r.median_seconds or 0) / size, 1) for r in shown],
-        "90th percentile": [round((r.p90_seconds or 0) / size, 1) for r in shown],
-    }
-    figure = _figure(6.5, 3.2)
-    ax = figure.subplots()
-    width = 0.38
-    for i, (name, values) in enumerate(spans.items()):
-        at = [x + (i - 0.5) * width for x in range(len(shown))]
-        bars = ax.bar(at, values, width, label=name, color=PALETTE[i])
-        ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=7)
+    figure, ax, unit = percentile_bars(shown, 6.5)
     ax.set_xticks(range(len(shown)), [f"{r.tier}\n({r.known} versions)" for r in shown])
     ax.set_xlabel("sensitivity tier of the object at its first release")
     ax.set_ylabel(f"{unit} from ingest to first release")
     ax.set_title("Time from ingest to first release")
     ax.legend(fontsize=7)
     return _svg(figure, "latency")
+
+
+def percentile_bars(shown: Sequence[Any], width: float) -> tuple[Figure, Any, str]:
+    """A figure with a median and a 90th-percentile bar per row (rows with `median_seconds` and
+    `p90_seconds`), in the unit that keeps the longest readable; the caller labels it."""
+    unit, size = _unit(max((r.p90_seconds or 0) for r in shown) if shown else 0)
+    spans = {
+        "median": [round((r.median_seconds or 0) / size, 1) for r in shown],
+        "90th percentile": [round((r.p90_seconds or 0) / size, 1) for r in shown],
+    }
+    figure = _figure(width, 3.2)
+    ax = figure.subplots()
+    bar = 0.38
+    for i, (name, values) in enumerate(spans.items()):
+        at = [x + (i - 0.5) * bar for x in range(len(shown))]
+        bars = ax.bar(at, values, bar, label=name, color=PALETTE[i])
+        ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=7)
+    return figure, ax, unit
 
 
 def _unit(longest: float) -> tuple[str, float]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from matplotlib.dates import date2num
 from matplotlib.ticker import MaxNLocator
 
-from gesher.ledger_service.report_charts import PALETTE, _figure, _grouped, _svg, _unit
+from gesher.ledger_service.report_charts import PALETTE, _figure, _grouped, _svg, percentile_bars
 from gesher.warning.incidents import EPOCH, LatencyRow, MonthRow, SectorRow, Step
 
 MOST = 15  # sectors drawn
@@ -76,18 +76,7 @@ def sectors_chart(rows: Sequence[SectorRow]) -> str:
 def latency_chart(rows: Sequence[LatencyRow]) -> str:
     """Bars per month and level: median and 90th percentile of the time from first sighting to alert."""
     shown = [r for r in rows if r.known]
-    unit, size = _unit(max((r.p90_seconds or 0) for r in shown) if shown else 0)
-    spans = {
-        "median": [round((r.median_seconds or 0) / size, 1) for r in shown],
-        "90th percentile": [round((r.p90_seconds or 0) / size, 1) for r in shown],
-    }
-    figure = _figure(8, 3.2)
-    ax = figure.subplots()
-    width = 0.38
-    for i, (name, values) in enumerate(spans.items()):
-        at = [x + (i - 0.5) * width for x in range(len(shown))]
-        bars = ax.bar(at, values, width, label=name, color=PALETTE[i])
-        ax.bar_label(bars, labels=[f"{v:g}" for v in values], fontsize=7)
+    figure, ax, unit = percentile_bars(shown, 8)
     ax.set_xticks(range(len(shown)), [f"{r.month}\n{r.level} ({r.known})" for r in shown])
     ax.tick_params(axis="x", labelsize=7)
     ax.set_xlabel("month, alert level (alerts)")
