@@ -7,7 +7,7 @@ import csv
 import dataclasses
 import html
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -114,10 +114,15 @@ def csv_rows(report: Report) -> Iterator[tuple[str, str, str, str, object]]:
 
 
 def as_csv(report: Report) -> str:
+    return csv_text(csv_rows(report))
+
+
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
+    """A report's rows as CSV under `CSV_HEADER` (section, period, group, metric, value)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows(csv_rows(report))
+    writer.writerows(rows)
     return buffer.getvalue()
 
 

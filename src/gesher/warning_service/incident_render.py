@@ -4,10 +4,8 @@ disclosure report's helpers (`ledger_service.report_render`) do the tables, figu
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import html
-import io
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -18,10 +16,10 @@ from rich.table import Table
 
 from gesher.ledger_service.report_render import (
     _CSS,
-    CSV_HEADER,
     _figure,
     _html_table,
     _table,
+    csv_text,
     duration,
     readable,
     when,
@@ -197,11 +195,7 @@ def csv_rows(report: Report) -> Iterator[tuple[str, str, str, str, object]]:
 
 
 def as_csv(report: Report) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(csv_rows(report))
-    return buffer.getvalue()
+    return csv_text(csv_rows(report))
 
 
 # --- the report: tables -------------------------------------------------------------------------------------
