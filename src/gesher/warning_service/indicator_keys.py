@@ -104,12 +104,15 @@ def not_indexed_yet(conn: Connection) -> Entries:
     )
 
 
-def indicators_for(conn: Connection, tokens: Sequence[str]) -> dict[str, list[str]]:
+def indicators_for(
+    conn: Connection, tokens: Sequence[str], tail: Entries | None = None
+) -> dict[str, list[str]]:
     """For each token: the held indicators naming it (a value token `type:value`), or the indicator
-    itself (an indicator id, if held). Tokens nothing names are left out."""
+    itself (an indicator id, if held). Tokens nothing names are left out. `tail`: `not_indexed_yet`, if
+    the caller has read it already (a sighting reads it once for values and patterns)."""
     values = {t for t in tokens if not _is_indicator_id(t)}
     found = store.indicators_naming(conn, sorted(values))
-    for token, indicator_id in not_indexed_yet(conn).pairs:
+    for token, indicator_id in (tail or not_indexed_yet(conn)).pairs:
         if token in values:
             found.setdefault(token, set()).add(indicator_id)
     ids = {t for t in tokens if _is_indicator_id(t)}

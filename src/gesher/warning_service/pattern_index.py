@@ -131,9 +131,12 @@ def index_of(conn: Connection) -> PatternIndex:
         return index
 
 
-def matching(conn: Connection, reports: Iterable[Reported]) -> dict[str, list[str]]:
+def matching(
+    conn: Connection, reports: Iterable[Reported], tail: indicator_keys.Entries | None = None
+) -> dict[str, list[str]]:
     """For each reported value token (`type:value`) the stored indicators whose non-equality patterns
-    match it (sorted ids); values nothing matches, and indicator ids, are left out."""
+    match it (sorted ids); values nothing matches, and indicator ids, are left out. `tail`: the
+    indicators not indexed yet, if the caller has read them already."""
     observed = [
         (report.subject, observation)
         for report in reports
@@ -143,7 +146,8 @@ def matching(conn: Connection, reports: Iterable[Reported]) -> dict[str, list[st
     if not observed:
         return {}  # indicator ids only (STIX sightings): nothing to evaluate, nothing to read
     index = index_of(conn)
-    pending = index.refresh(conn) + _compiled(indicator_keys.not_indexed_yet(conn).patterns)
+    tail = tail or indicator_keys.not_indexed_yet(conn)
+    pending = index.refresh(conn) + _compiled(tail.patterns)
     found: dict[str, set[str]] = {}
     untimed_done: set[str] = set()
     for token, observation in observed:
@@ -160,12 +164,15 @@ def matching(conn: Connection, reports: Iterable[Reported]) -> dict[str, list[st
 
 
 def with_matches(
-    conn: Connection, held: dict[str, list[str]], reports: Iterable[Reported]
+    conn: Connection,
+    held: dict[str, list[str]],
+    reports: Iterable[Reported],
+    tail: indicator_keys.Entries | None = None,
 ) -> dict[str, list[str]]:
     """`held` (token -> indicator ids, from `indicator_keys`) with the indicators whose non-equality
     patterns match the reported values added."""
     merged = dict(held)
-    for token, ids in matching(conn, reports).items():
+    for token, ids in matching(conn, reports, tail).items():
         merged[token] = sorted({*merged.get(token, ()), *ids})
     return merged
 

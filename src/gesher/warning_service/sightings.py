@@ -99,8 +99,9 @@ def record(
     _check_times(reports, now, ruleset.clock_skew)
     _check_rate(conn, partner, len(reports), now, config.sighting_rate_limit)
     indicator_keys.catch_up(conn, indicator_keys.SIGHTING_CATCH_UP)
-    held = indicator_keys.indicators_for(conn, [r.subject for r in reports])
-    held = pattern_index.with_matches(conn, held, reports)  # values against non-equality patterns
+    tail = indicator_keys.not_indexed_yet(conn)  # read once, for values and for patterns
+    held = indicator_keys.indicators_for(conn, [r.subject for r in reports], tail)
+    held = pattern_index.with_matches(conn, held, reports, tail)  # values against non-equality patterns
     rows: list[dict[str, object]] = []
     tokens: dict[str, None] = {}
     for report in reports:
