@@ -27,6 +27,11 @@ INDICATORS = [
     ("http://Evil.Example/Login", "indicator--url"),
     ("boss@evil.example", "indicator--email"),
     (SHA.lower(), "indicator--sha"),
+    # Values whose join key (DuckDB's lower()) they share with values the core keeps apart:
+    ("\u00c4bc.example", "indicator--non-ascii-upper"),  # the core lower-cases ASCII only
+    ("k.example", "indicator--ascii-k"),  # the Kelvin sign lower-cases to k in DuckDB
+    ("http://evil.example/LOGIN", "indicator--url-variant"),  # URLs keep their case
+    ("http://x.example/a.", "indicator--url-dot"),  # and their trailing dot
 ]
 
 
@@ -204,6 +209,8 @@ core = st.one_of(
     st.sampled_from([v for v, _ in INDICATORS]),
     st.text(alphabet="abcXYZ.-:@/019fF", min_size=1, max_size=12),
     st.sampled_from(["2001:DB8::1", "2001:db8:0::1", "::ffff:198.51.100.7", "WEATHER4FREE.COM.", SHA]),
+    st.sampled_from(["\u00e4bc.example", "\u00c4BC.EXAMPLE.", "\u212a.example", "K.EXAMPLE.", "x.example.."]),
+    st.sampled_from(["HTTP://EVIL.EXAMPLE/LOGIN", "http://Evil.Example/Login.", "http://x.example/a"]),
 )
 values = st.builds(
     lambda a, v, b: a + v + b, st.sampled_from(["", " ", "\t"]), core, st.sampled_from(["", ".", " "])
@@ -243,3 +250,24 @@ def test_sample_normal_forms_agree_with_the_pure_core(index: IndicatorIndex, tmp
     found = {m.key: m.value for m in engine.match_file(path, Format.CSV, NOW)}
     assert engine.last_route == "duckdb"
     assert found == {k: normalise(v).value for v, k in rows}
+
+
+def test_values_sharing_a_join_key_match_only_where_the_core_says(
+    index: IndicatorIndex, tmp_path: Path
+) -> None:
+    """The engine joins on DuckDB's lower(), which folds more than the core does: the exact check keeps
+    only the core's matches (a case-variant URL, a non-ASCII capital, the Kelvin sign, a URL's dot)."""
+    rows = [
+        *("http://EVIL.example/login", "http://evil.example/LOGIN", "\u00e4bc.example", "\u00c4BC.example."),
+        *("\u212a.example", "K.example", "http://x.example/a", "http://x.example/a.", "x.example.."),
+    ]
+    path = write(tmp_path, "keys.csv", "value,time\n" + "".join(f"{v},2026-11-23T09:15:00Z\n" for v in rows))
+    found = index.match_file(path, Format.CSV, NOW)
+    assert index.last_route == "duckdb"
+    assert found == pure_matches(path, Format.CSV)
+    assert [(m.value, m.key) for m in found] == [
+        ("http://evil.example/LOGIN", "indicator--url-variant"),
+        ("http://x.example/a.", "indicator--url-dot"),
+        ("k.example", "indicator--ascii-k"),
+        ("\u00c4bc.example", "indicator--non-ascii-upper"),
+    ]

@@ -3,12 +3,15 @@
 
 Python cannot do this at that rate (a set manages ~3M lookups/s, and merely turning 10M values into
 Python strings costs seconds), so the files never become Python objects: DuckDB reads them natively
-(`read_csv` / `read_json`, in parallel), normalises each value in SQL exactly as
-`gesher.warning.values.normalise` does, and hash-joins it against the indicator table. Only three kinds
-of rows come back to Python:
+(`read_csv` / `read_json`, in parallel), and hash-joins each value's join key against the indicator
+table's. The join key is cheap on purpose: DuckDB's own `lower()` with one trailing dot dropped, on both
+sides (the indicator side keeps a second key without its trailing dot), so that every value the pure core
+would match joins (a superset: `lower()` also folds non-ASCII letters, which the core's normal form keeps).
+Only three kinds of rows come back to Python:
 
-- matches, rebuilt through the pure core (`csv_observation` / `json_observation`), so a match's value,
-  type and time are the pure parser's, checked against SQL's normal form;
+- candidates, rebuilt through the pure core (`csv_observation` / `json_observation`) and kept where the
+  core's normal form equals the indicator value exactly, so a match's value, type and time are the pure
+  parser's;
 - values that might be IPv6 addresses (`values.IPV6_SHAPE`): canonicalised by Python's `ipaddress`,
   which SQL cannot do, and looked up among the indicator values with a colon;
 - rows SQL considers suspect: any failed check of the pure rules, conservatively (a time within a second
@@ -50,8 +53,15 @@ from gesher.warning.observations import (
 )
 from gesher.warning.values import HASH_LENGTHS, HEX_SHAPE, IPV4_SHAPE, IPV6_SHAPE, TYPE_NAMES, ValueType
 
-_UPPER: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _FETCH: Final = 10_000
+# Each indicator value with its join key (DuckDB's lower(), as the observed values get), and a second key
+# without a trailing dot: an observed value loses one trailing dot whatever its type, a URL's normal form
+# keeps it.
+_INSERT: Final = """
+    INSERT INTO indicator
+    SELECT unnest(CASE WHEN ends_with(lv, '.') THEN [lv, left(lv, -1)] ELSE [lv] END), ivalue, ikey
+    FROM (SELECT lower(ivalue) AS lv, ivalue, ikey FROM (SELECT unnest($1) AS ivalue, unnest($2) AS ikey))
+"""
 
 
 @dataclass(frozen=True, order=True)
@@ -76,7 +86,9 @@ class IndicatorIndex:
         if threads is not None:
             self._db.execute(f"SET threads = {int(threads)}")
         self._db.execute("SET preserve_insertion_order = false")
-        self._db.execute("CREATE TABLE indicator (ivalue VARCHAR NOT NULL, ikey VARCHAR NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE indicator (jkey VARCHAR NOT NULL, ivalue VARCHAR NOT NULL, ikey VARCHAR NOT NULL)"
+        )
         self._colon: dict[str, list[str]] = {}
         self._size = 0
         self.last_route = ""  # "duckdb" or "pure": how the last call was answered (diagnostics, tests)
@@ -136,7 +148,7 @@ class IndicatorIndex:
 
     def _insert(self, values: list[str], keys: list[str]) -> None:
         if values:
-            self._db.execute("INSERT INTO indicator SELECT unnest($1), unnest($2)", [values, keys])
+            self._db.execute(_INSERT, [values, keys])
             self._size += len(values)
 
     def _fast(self, sql: str, rows: _Rows, now: datetime, limits: Limits) -> list[Match] | None:
@@ -194,7 +206,7 @@ class _Rows:
         self, row: tuple[Any, ...], now: datetime, limits: Limits, colon: dict[str, list[str]]
     ) -> list[Match] | None:
         """The matches of one returned row; None if the row is suspect or the pure core refuses it."""
-        *raw, normal, key, suspect, python = row
+        *raw, indicator_value, key, suspect, python = row
         if suspect:
             return None
         try:
@@ -203,12 +215,10 @@ class _Rows:
             return None
         if python:
             keys = colon.get(o.value, [])
-        else:
-            if o.value != normal:
-                raise RuntimeError(
-                    f"matching engine and pure core disagree on {raw[0]!r}: {normal!r} != {o.value!r}"
-                )
+        elif o.value == indicator_value:  # the join key's candidates are a superset
             keys = [key]
+        else:
+            keys = []
         return [Match(o.time, o.value, k, o.type, o.count, o.sighting) for k in keys]
 
 
@@ -262,12 +272,6 @@ def _strip(x: str) -> str:
     return f"CASE WHEN contains({x}, ' ') OR contains({x}, chr(9)) THEN trim({x}, ' ' || chr(9)) ELSE {x} END"
 
 
-def _ascii_lower(x: str) -> str:
-    """SQL for lower-casing ASCII letters only (DuckDB's lower() is Unicode-aware; the core is not)."""
-    ascii_only = f"translate({x}, {_lit(_UPPER)}, {_lit(_UPPER.lower())})"
-    return f"CASE WHEN strlen({x}) = length({x}) THEN lower({x}) ELSE {ascii_only} END"
-
-
 def _regex(x: str, shape: str) -> str:
     return f"regexp_full_match({x}, {_lit(shape)})"
 
@@ -282,28 +286,29 @@ def _type_sql(t: str) -> str:
     return f"CASE WHEN {t} IS NULL OR {t} = '' THEN NULL {' '.join(cases)} ELSE '?' END"
 
 
-def _normal_sql(typed: bool) -> str:
-    """SQL columns `nv` (normal form; NULL: Python's job) and `vbad` over `v` (stripped) and `ty`."""
-    folded = "CASE WHEN ends_with(lv, '.') THEN left(lv, -1) ELSE lv END"
+def _key_sql(typed: bool) -> str:
+    """SQL columns `k` (the join key; NULL: Python's job, an IPv6 address) and `vbad` (the value is not of
+    its declared type) over `v` (stripped) and `ty`."""
     maybe_ipv6 = f"contains(v, ':') AND {_regex('v', IPV6_SHAPE)}"
-    untyped = f"CASE WHEN contains(v, '://') THEN v WHEN {maybe_ipv6} THEN NULL ELSE {folded} END"
+    key = "CASE WHEN ends_with(lower(v), '.') THEN left(lower(v), -1) ELSE lower(v) END"
     if not typed:
-        return f"{untyped} AS nv, false AS vbad"
+        return (
+            f"CASE WHEN NOT contains(v, '://') AND {maybe_ipv6} THEN NULL ELSE {key} END AS k, false AS vbad"
+        )
+    python = (
+        f"(ty IS NULL AND NOT contains(v, '://') AND {maybe_ipv6}) OR (ty NOT IN "
+        "('domain-name', 'email-addr', 'url', 'ipv4-addr') AND (ty = 'ipv6-addr' OR contains(v, ':')))"
+    )
     hashes = " ".join(
         f"WHEN {_lit(str(h))} THEN NOT (strlen(v) = {n} AND {_regex('v', HEX_SHAPE)})"
         for h, n in HASH_LENGTHS.items()
     )
-    normal = (
-        f"CASE WHEN ty IS NULL THEN {untyped} WHEN ty IN ('domain-name', 'email-addr') THEN {folded} "
-        f"WHEN ty IN ('url', 'ipv4-addr') THEN v WHEN ty = 'ipv6-addr' OR contains(v, ':') THEN NULL "
-        f"WHEN ty = 'ip' THEN v ELSE lv END"
-    )
     bad = (
-        f"CASE ty WHEN '?' THEN true WHEN 'email-addr' THEN NOT contains({folded}, '@') "
+        f"CASE ty WHEN '?' THEN true WHEN 'email-addr' THEN NOT contains(v, '@') "
         f"WHEN 'ipv4-addr' THEN NOT {_regex('v', IPV4_SHAPE)} "
         f"WHEN 'ip' THEN NOT (contains(v, ':') OR {_regex('v', IPV4_SHAPE)}) {hashes} ELSE false END"
     )
-    return f"{normal} AS nv, coalesce({bad}, false) AS vbad"
+    return f"CASE WHEN {python} THEN NULL ELSE {key} END AS k, coalesce({bad}, false) AS vbad"
 
 
 def _time_sql(t: str, now: datetime, limits: Limits) -> str:
@@ -332,17 +337,16 @@ def _time_sql(t: str, now: datetime, limits: Limits) -> str:
 def _select(source: str, raw: list[str], typed: bool, checks: list[str]) -> str:
     """The query: normalise, check, join, and return matches, Python's rows and suspect rows. Only the
     columns needed go through the join (a wide left join of every row is what costs)."""
-    suspect = " OR ".join(["v IS NULL", "nv = ''", "vbad", *checks])
+    suspect = " OR ".join(["v IS NULL", "v = ''", "k = ''", "vbad", *checks])
     columns = ", ".join(f"{r} AS raw_{i}" for i, r in enumerate(raw))
     return f"""
         WITH src AS ({source}),
         s AS (SELECT *, {_strip("v0")} AS v FROM src),
-        l AS (SELECT *, {_ascii_lower("v")} AS lv FROM s),
-        n AS (SELECT *, {_normal_sql(typed)} FROM l),
-        c AS (SELECT {columns}, nv, ({suspect}) AS suspect FROM n),
-        m AS (SELECT * FROM c WHERE suspect OR nv IS NULL OR nv IN (SELECT ivalue FROM indicator))
-        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, nv, ikey, suspect, nv IS NULL AS python
-        FROM m LEFT JOIN indicator ON m.nv = indicator.ivalue
+        n AS (SELECT *, {_key_sql(typed)} FROM s),
+        c AS (SELECT {columns}, k, ({suspect}) AS suspect FROM n),
+        m AS (SELECT * FROM c WHERE suspect OR k IS NULL OR k IN (SELECT jkey FROM indicator))
+        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, ivalue, ikey, suspect, k IS NULL AS python
+        FROM m LEFT JOIN indicator ON m.k = indicator.jkey
     """
 
 
