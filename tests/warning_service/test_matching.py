@@ -5,15 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gesher.warning.errors import ObservationError
-from gesher.warning.observations import Format, Limits, SightingType, parse
+from gesher.warning.observations import (
+    DEFAULT_LIMITS,
+    Format,
+    Limits,
+    SightingType,
+    check_time,
+    parse,
+    parse_time,
+)
 from gesher.warning.values import ValueType, normalise
-from gesher.warning_service.matching import IndicatorIndex, Match
+from gesher.warning_service.matching import IndicatorIndex, Match, _time_sql
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 AT = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
@@ -271,3 +280,56 @@ def test_values_sharing_a_join_key_match_only_where_the_core_says(
         ("k.example", "indicator--ascii-k"),
         ("\u00c4bc.example", "indicator--non-ascii-upper"),
     ]
+
+
+def _edit(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """`text` with each (operation, position, character) applied: 0 deletes, 1 inserts, 2 replaces."""
+    chars = list(text)
+    for op, at, char in edits:
+        i = at % (len(chars) + 1)
+        if op == 0 and chars:
+            del chars[min(i, len(chars) - 1)]
+        elif op == 1:
+            chars.insert(i, char)
+        elif chars:
+            chars[min(i, len(chars) - 1)] = char
+    return "".join(chars)
+
+
+TIME_CHARS = "0123456789-:TZtz +.\t\u0663\uff11"  # with an Arabic-Indic and a full-width digit
+edited_times = st.builds(
+    _edit,
+    st.sampled_from(
+        ["2026-11-23T09:15:07Z", "1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2026-11-23T12:04:59Z"]
+    ),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 21), st.sampled_from(TIME_CHARS)), max_size=3),
+)
+
+
+# Texts a lenient parse takes (DuckDB's cast: the first four; its strptime: those with a blank first).
+NEAR_MISSES = [
+    *("2026-11-23T24:00:00Z", "2026-11-23T 9:15:07Z", "2026-11-23T09:1 :07Z", "2026-11-23T09:15: 7Z"),
+    *(" 2026-1-23T09:15:07Z", " 026-11-23T09:15:07Z", "\t2026-11-23T9:15:07Z", "+2026-11-23T9:15:07Z"),
+    *("19701-1-23T09:15:07Z", "2026-11-23T09:15:07z", "2025-02-29T09:15:07Z", "2026-11-23T23:59:60Z"),
+]
+
+
+def _pure_accepts(text: str) -> bool:
+    try:
+        check_time(parse_time(text), NOW, DEFAULT_LIMITS)
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(edited_times, min_size=1, max_size=60))
+def test_time_texts_sql_accepts_are_the_pure_parsers(texts: list[str]) -> None:
+    """The engine's SQL time check (no pattern match, see `_time_sql`) passes a time only where the pure
+    parser accepts it: near misses of the common shape, blanks, signs, non-ASCII digits, impossible dates."""
+    texts = [*texts, *NEAR_MISSES]
+    sql = f"SELECT t, {_time_sql('t', NOW, DEFAULT_LIMITS)} FROM (SELECT unnest($1) AS t)"
+    with duckdb.connect() as db:
+        suspect = dict(db.execute(sql, [texts]).fetchall())
+    assert [t for t in texts if not suspect[t] and not _pure_accepts(t)] == []
+    assert all(not suspect[t] for t in texts if len(t) == 20 and _pure_accepts(t) and t.endswith("Z"))

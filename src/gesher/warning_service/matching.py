@@ -54,12 +54,17 @@ from gesher.warning.observations import (
 from gesher.warning.values import HASH_LENGTHS, HEX_SHAPE, IPV4_SHAPE, IPV6_SHAPE, TYPE_NAMES, ValueType
 
 _FETCH: Final = 10_000
+# Routes of a returned row: a candidate match, a row Python must normalise (a possible IPv6 address), a
+# row SQL considers suspect. The last two join the indicator table through sentinel keys (NUL-prefixed,
+# which no trusted value needs: a value that lowers to one is merely handed to the pure core).
+_MATCH, _PYTHON, _SUSPECT = "m", "p", "s"
 # Each indicator value with its join key (DuckDB's lower(), as the observed values get), and a second key
-# without a trailing dot: an observed value loses one trailing dot whatever its type, a URL's normal form
-# keeps it.
-_INSERT: Final = """
+# without a trailing dot: an observed value's key loses one trailing dot whatever its type, while a URL's
+# normal form keeps it.
+_INSERT: Final = f"""
     INSERT INTO indicator
-    SELECT unnest(CASE WHEN ends_with(lv, '.') THEN [lv, left(lv, -1)] ELSE [lv] END), ivalue, ikey
+    SELECT unnest(CASE WHEN ends_with(lv, '.') THEN [lv, left(lv, -1)] ELSE [lv] END), ivalue, ikey,
+           '{_MATCH}'
     FROM (SELECT lower(ivalue) AS lv, ivalue, ikey FROM (SELECT unnest($1) AS ivalue, unnest($2) AS ikey))
 """
 
@@ -86,8 +91,16 @@ class IndicatorIndex:
         if threads is not None:
             self._db.execute(f"SET threads = {int(threads)}")
         self._db.execute("SET preserve_insertion_order = false")
+        # DuckDB cannot estimate a file's rows without reading it (it guesses ~170) and would build the
+        # hash join on the file's millions of rows; built as written, on the indicator table, it probes.
+        self._db.execute("SET disabled_optimizers = 'build_side_probe_side'")
         self._db.execute(
-            "CREATE TABLE indicator (jkey VARCHAR NOT NULL, ivalue VARCHAR NOT NULL, ikey VARCHAR NOT NULL)"
+            "CREATE TABLE indicator (jkey VARCHAR NOT NULL, ivalue VARCHAR NOT NULL, ikey VARCHAR NOT NULL, "
+            "route VARCHAR NOT NULL)"
+        )
+        self._db.execute(
+            f"INSERT INTO indicator VALUES (chr(0) || '{_PYTHON}', '', '', '{_PYTHON}'), "
+            f"(chr(0) || '{_SUSPECT}', '', '', '{_SUSPECT}')"
         )
         self._colon: dict[str, list[str]] = {}
         self._size = 0
@@ -184,7 +197,9 @@ class IndicatorIndex:
     def _lookup(self, observations: list[Observation]) -> list[Match]:
         values = sorted({o.value for o in observations})
         hits = self._db.execute(
-            "SELECT ivalue, ikey FROM indicator WHERE ivalue IN (SELECT unnest($1))", [values]
+            # One row per pair: its key equal to its lowered value (the other, if any, lacks a dot).
+            "SELECT ivalue, ikey FROM indicator WHERE jkey = lower(ivalue) AND ivalue IN (SELECT unnest($1))",
+            [values],
         ).fetchall()
         keys: dict[str, list[str]] = {}
         for value, key in hits:
@@ -206,14 +221,14 @@ class _Rows:
         self, row: tuple[Any, ...], now: datetime, limits: Limits, colon: dict[str, list[str]]
     ) -> list[Match] | None:
         """The matches of one returned row; None if the row is suspect or the pure core refuses it."""
-        *raw, indicator_value, key, suspect, python = row
-        if suspect:
+        *raw, indicator_value, key, route = row
+        if route == _SUSPECT:
             return None
         try:
             o = self.observation(tuple(raw), now, limits)
         except ValueError:
             return None
-        if python:
+        if route == _PYTHON:
             keys = colon.get(o.value, [])
         elif o.value == indicator_value:  # the join key's candidates are a superset
             keys = [key]
@@ -286,17 +301,15 @@ def _type_sql(t: str) -> str:
     return f"CASE WHEN {t} IS NULL OR {t} = '' THEN NULL {' '.join(cases)} ELSE '?' END"
 
 
-def _key_sql(typed: bool) -> str:
-    """SQL columns `k` (the join key; NULL: Python's job, an IPv6 address) and `vbad` (the value is not of
-    its declared type) over `v` (stripped) and `ty`."""
-    maybe_ipv6 = f"contains(v, ':') AND {_regex('v', IPV6_SHAPE)}"
-    key = "CASE WHEN ends_with(lower(v), '.') THEN left(lower(v), -1) ELSE lower(v) END"
+def _value_sql(typed: bool) -> tuple[str, str]:
+    """SQL over `v` (the stripped value) and `ty` (the declared type): (the row is Python's, as the value
+    may be an IPv6 address; the value is not of its declared type)."""
+    # The rare colon first: each test runs only on the rows the previous one let through.
+    maybe_ipv6 = f"contains(v, ':') AND NOT contains(v, '://') AND {_regex('v', IPV6_SHAPE)}"
     if not typed:
-        return (
-            f"CASE WHEN NOT contains(v, '://') AND {maybe_ipv6} THEN NULL ELSE {key} END AS k, false AS vbad"
-        )
+        return maybe_ipv6, "false"
     python = (
-        f"(ty IS NULL AND NOT contains(v, '://') AND {maybe_ipv6}) OR (ty NOT IN "
+        f"(ty IS NULL AND {maybe_ipv6}) OR (ty NOT IN "
         "('domain-name', 'email-addr', 'url', 'ipv4-addr') AND (ty = 'ipv6-addr' OR contains(v, ':')))"
     )
     hashes = " ".join(
@@ -308,21 +321,23 @@ def _key_sql(typed: bool) -> str:
         f"WHEN 'ipv4-addr' THEN NOT {_regex('v', IPV4_SHAPE)} "
         f"WHEN 'ip' THEN NOT (contains(v, ':') OR {_regex('v', IPV4_SHAPE)}) {hashes} ELSE false END"
     )
-    return f"CASE WHEN {python} THEN NULL ELSE {key} END AS k, coalesce({bad}, false) AS vbad"
+    return python, f"coalesce({bad}, false)"
 
 
 def _time_sql(t: str, now: datetime, limits: Limits) -> str:
     """SQL true when the time text `t` is not one the pure parser accepts, or may be too far ahead.
 
-    The common shape, `YYYY-MM-DDTHH:MM:SSZ`, is checked cheaply and exactly: 20 characters in that
-    pattern, not before 1970 and not after the limit (text order is time order here), and DuckDB's strict
-    strptime (ASCII digits, real dates, hours below 24; a leading blank would sort before '1970'). Every
-    other shape goes through the pure parser's own regular expressions."""
+    The common shape, `YYYY-MM-DDTHH:MM:SSZ`, is checked cheaply and exactly: 20 bytes, not before 1970
+    and not after the limit (text order is time order here), and DuckDB's strict strptime (ASCII digits,
+    real dates, hours below 24). No pattern match is needed for the shape: strptime reads at most four
+    digits for the year and two for each other field, and skips blanks only before the whole text (a
+    blank or a sign there sorts below '1970'), so 20 bytes it accepts leave every field its full width
+    (`test_time_texts_sql_accepts_are_the_pure_parsers` holds DuckDB to that). Every other shape goes
+    through the pure parser's own regular expressions."""
     latest = now + limits.clock_skew - timedelta(seconds=1)
     text_latest = latest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     common = (
-        f"strlen({t}) = 20 AND {t} LIKE '____-__-__T__:__:__Z' AND {t} >= '1970' "
-        f"AND {t} <= {_lit(text_latest)} "
+        f"strlen({t}) = 20 AND {t} >= '1970' AND {t} <= {_lit(text_latest)} "
         f"AND try_strptime({t}, '%Y-%m-%dT%H:%M:%SZ') IS NOT NULL"
     )
     s = _strip(t)
@@ -335,18 +350,22 @@ def _time_sql(t: str, now: datetime, limits: Limits) -> str:
 
 
 def _select(source: str, raw: list[str], typed: bool, checks: list[str]) -> str:
-    """The query: normalise, check, join, and return matches, Python's rows and suspect rows. Only the
-    columns needed go through the join (a wide left join of every row is what costs)."""
-    suspect = " OR ".join(["v IS NULL", "v = ''", "k = ''", "vbad", *checks])
+    """The query: strip, check, key, join. One inner hash join returns the candidates and, through the
+    sentinel keys, the suspect rows and Python's rows; only the columns needed go through it."""
+    python, bad = _value_sql(typed)
+    # '' and '.' have no normal form (a URL '.' does, which the pure core then decides).
+    suspect = " OR ".join(["v IS NULL", "v = ''", "v = '.'", bad, *checks])
     columns = ", ".join(f"{r} AS raw_{i}" for i, r in enumerate(raw))
+    key = (
+        f"CASE WHEN {suspect} THEN chr(0) || '{_SUSPECT}' WHEN {python} THEN chr(0) || '{_PYTHON}' "
+        "WHEN ends_with(v, '.') THEN lower(left(v, -1)) ELSE lower(v) END"
+    )
     return f"""
         WITH src AS ({source}),
         s AS (SELECT *, {_strip("v0")} AS v FROM src),
-        n AS (SELECT *, {_key_sql(typed)} FROM s),
-        c AS (SELECT {columns}, k, ({suspect}) AS suspect FROM n),
-        m AS (SELECT * FROM c WHERE suspect OR k IS NULL OR k IN (SELECT jkey FROM indicator))
-        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, ivalue, ikey, suspect, k IS NULL AS python
-        FROM m LEFT JOIN indicator ON m.k = indicator.jkey
+        c AS (SELECT {columns}, {key} AS k FROM s)
+        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, ivalue, ikey, route
+        FROM c JOIN indicator ON c.k = indicator.jkey
     """
 
 
