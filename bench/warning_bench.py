@@ -135,6 +135,7 @@ def anchor_duckdb(paths: list[Path], n: int, threads: int | None, runs: int) -> 
     if threads is not None:
         db.execute(f"SET threads = {int(threads)}")
     db.execute("SET preserve_insertion_order = false")
+    db.execute("SET disabled_optimizers = 'build_side_probe_side'")  # as the engine: build on the indicators
     db.execute(
         "CREATE TABLE indicator AS SELECT unnest($1) AS ivalue", [[indicator_value(i) for i in range(n)]]
     )

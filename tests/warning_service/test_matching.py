@@ -333,3 +333,17 @@ def test_time_texts_sql_accepts_are_the_pure_parsers(texts: list[str]) -> None:
         suspect = dict(db.execute(sql, [texts]).fetchall())
     assert [t for t in texts if not suspect[t] and not _pure_accepts(t)] == []
     assert all(not suspect[t] for t in texts if len(t) == 20 and _pure_accepts(t) and t.endswith("Z"))
+
+
+def test_values_that_lower_to_a_sentinel_key_are_matched_as_the_core_says(tmp_path: Path) -> None:
+    """The engine's internal join keys for suspect and Python rows are NUL-prefixed; a value that lowers to
+    one still matches its indicator (or the file goes to the pure core), never silently nothing."""
+    pairs = [("\x00p", "indicator--nul-p"), ("\x00s", "indicator--nul-s"), ("a.example", "indicator--a")]
+    engine = IndicatorIndex(pairs)
+    python = write(
+        tmp_path, "nul-p.csv", "value,time\n\x00P,2026-11-23T09:15:00Z\na.example,2026-11-23T09:15:00Z\n"
+    )
+    assert [m.key for m in engine.match_file(python, Format.CSV, NOW)] == ["indicator--nul-p", "indicator--a"]
+    assert engine.last_route == "duckdb"
+    suspect = write(tmp_path, "nul-s.csv", "value,time\n\x00S,2026-11-23T09:15:00Z\n")
+    assert [m.key for m in engine.match_file(suspect, Format.CSV, NOW)] == ["indicator--nul-s"]

@@ -54,18 +54,21 @@ from gesher.warning.observations import (
 from gesher.warning.values import HASH_LENGTHS, HEX_SHAPE, IPV4_SHAPE, IPV6_SHAPE, TYPE_NAMES, ValueType
 
 _FETCH: Final = 10_000
-# Routes of a returned row: a candidate match, a row Python must normalise (a possible IPv6 address), a
-# row SQL considers suspect. The last two join the indicator table through sentinel keys (NUL-prefixed,
-# which no trusted value needs: a value that lowers to one is merely handed to the pure core).
-_MATCH, _PYTHON, _SUSPECT = "m", "p", "s"
+# Sentinel join keys of the rows Python must normalise (a possible IPv6 address) and of the rows SQL
+# considers suspect; they join the indicator table's rows of the same key, so that one inner join returns
+# every row Python needs. A value that lowers to a sentinel is merely handed to the pure core.
+_PYTHON, _SUSPECT = "\x00p", "\x00s"
 # Each indicator value with its join key (DuckDB's lower(), as the observed values get), and a second key
 # without a trailing dot: an observed value's key loses one trailing dot whatever its type, while a URL's
-# normal form keeps it.
-_INSERT: Final = f"""
+# normal form keeps it. The join is on the key's 64-bit hash (an integer join is cheaper); Python then
+# checks the key itself.
+_INSERT: Final = """
     INSERT INTO indicator
-    SELECT unnest(CASE WHEN ends_with(lv, '.') THEN [lv, left(lv, -1)] ELSE [lv] END), ivalue, ikey,
-           '{_MATCH}'
-    FROM (SELECT lower(ivalue) AS lv, ivalue, ikey FROM (SELECT unnest($1) AS ivalue, unnest($2) AS ikey))
+    SELECT hash(jkey), jkey, ivalue, ikey
+    FROM (SELECT unnest(CASE WHEN ends_with(lv, '.') THEN [lv, left(lv, -1)] ELSE [lv] END) AS jkey,
+                 ivalue, ikey
+          FROM (SELECT lower(ivalue) AS lv, ivalue, ikey
+                FROM (SELECT unnest($1) AS ivalue, unnest($2) AS ikey)))
 """
 
 
@@ -95,12 +98,12 @@ class IndicatorIndex:
         # hash join on the file's millions of rows; built as written, on the indicator table, it probes.
         self._db.execute("SET disabled_optimizers = 'build_side_probe_side'")
         self._db.execute(
-            "CREATE TABLE indicator (jkey VARCHAR NOT NULL, ivalue VARCHAR NOT NULL, ikey VARCHAR NOT NULL, "
-            "route VARCHAR NOT NULL)"
+            "CREATE TABLE indicator (h UBIGINT NOT NULL, jkey VARCHAR NOT NULL, ivalue VARCHAR NOT NULL, "
+            "ikey VARCHAR NOT NULL)"
         )
         self._db.execute(
-            f"INSERT INTO indicator VALUES (chr(0) || '{_PYTHON}', '', '', '{_PYTHON}'), "
-            f"(chr(0) || '{_SUSPECT}', '', '', '{_SUSPECT}')"
+            "INSERT INTO indicator SELECT hash(k), k, '', '' FROM (SELECT unnest($1) AS k)",
+            [[_PYTHON, _SUSPECT]],
         )
         self._colon: dict[str, list[str]] = {}
         self._size = 0
@@ -221,20 +224,23 @@ class _Rows:
         self, row: tuple[Any, ...], now: datetime, limits: Limits, colon: dict[str, list[str]]
     ) -> list[Match] | None:
         """The matches of one returned row; None if the row is suspect or the pure core refuses it."""
-        *raw, indicator_value, key, route = row
-        if route == _SUSPECT:
+        *raw, k, jkey, indicator_value, key = row
+        if k != jkey:  # hashes that merely collide
+            return []
+        sentinel = indicator_value == ""  # no value's normal form is empty
+        if sentinel and k == _SUSPECT:
             return None
         try:
             o = self.observation(tuple(raw), now, limits)
         except ValueError:
             return None
-        if route == _PYTHON:
+        if sentinel:
             keys = colon.get(o.value, [])
         elif o.value == indicator_value:  # the join key's candidates are a superset
             keys = [key]
         else:
             keys = []
-        return [Match(o.time, o.value, k, o.type, o.count, o.sighting) for k in keys]
+        return [Match(o.time, o.value, ikey, o.type, o.count, o.sighting) for ikey in keys]
 
 
 class _CsvRows(_Rows):
@@ -276,6 +282,11 @@ def _by_header(files: list[Path], limits: Limits) -> dict[tuple[str | None, ...]
 def _lit(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def _sentinel(key: str) -> str:
+    """A sentinel key in SQL (its NUL spelled as chr(0), never inside the query's text)."""
+    return f"chr(0) || {_lit(key.removeprefix(chr(0)))}"
 
 
 def _paths(files: Sequence[Path]) -> str:
@@ -350,22 +361,22 @@ def _time_sql(t: str, now: datetime, limits: Limits) -> str:
 
 
 def _select(source: str, raw: list[str], typed: bool, checks: list[str]) -> str:
-    """The query: strip, check, key, join. One inner hash join returns the candidates and, through the
+    """The query: strip, check, key, join. One inner join returns the candidates and, through the
     sentinel keys, the suspect rows and Python's rows; only the columns needed go through it."""
     python, bad = _value_sql(typed)
     # '' and '.' have no normal form (a URL '.' does, which the pure core then decides).
     suspect = " OR ".join(["v IS NULL", "v = ''", "v = '.'", bad, *checks])
     columns = ", ".join(f"{r} AS raw_{i}" for i, r in enumerate(raw))
     key = (
-        f"CASE WHEN {suspect} THEN chr(0) || '{_SUSPECT}' WHEN {python} THEN chr(0) || '{_PYTHON}' "
+        f"CASE WHEN {suspect} THEN {_sentinel(_SUSPECT)} WHEN {python} THEN {_sentinel(_PYTHON)} "
         "WHEN ends_with(v, '.') THEN lower(left(v, -1)) ELSE lower(v) END"
     )
     return f"""
         WITH src AS ({source}),
         s AS (SELECT *, {_strip("v0")} AS v FROM src),
         c AS (SELECT {columns}, {key} AS k FROM s)
-        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, ivalue, ikey, route
-        FROM c JOIN indicator ON c.k = indicator.jkey
+        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, k, jkey, ivalue, ikey
+        FROM c JOIN indicator ON hash(c.k) = indicator.h
     """
 
 
