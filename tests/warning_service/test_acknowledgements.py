@@ -297,18 +297,23 @@ def test_escalation_re_sends_to_the_pending_partners_webhooks_and_puts_the_alert
     with node.db.write() as conn:
         (opened,) = incident_store.incidents_of_alert(conn, alert["id"])  # L3: on the board already
         done = escalation.escalate(conn, node, from_micros(alert["raised_at"]) + timedelta(minutes=61))
-        queued = [(d.event, d.webhook_id) for d in webhooks.deliveries(conn, alert["id"])]
+        queued = [(d.event, d.stage, d.webhook_id) for d in webhooks.deliveries(conn, alert["id"])]
         assert incident_store.incidents_of_alert(conn, alert["id"]) == [opened]
     assert [e.stage for e in done] == [1]
     hooks = {w.partner_id: w.id for w in _webhooks(node)}
     pending_hook = hooks[exchange.partner_ids["observer-cert"]]
     assert sorted(queued) == sorted(
         [
-            ("alert", pending_hook),
-            ("alert", hooks[exchange.partner_ids["far-ally"]]),
-            ("escalation", pending_hook),
+            ("alert", 0, pending_hook),
+            ("alert", 0, hooks[exchange.partner_ids["far-ally"]]),
+            ("escalation", 1, pending_hook),
         ]
     )  # the escalation goes to the partner still pending only
+    with node.db.write() as conn:  # still pending at twice the deadline: stage 2 notifies again
+        done = escalation.escalate(conn, node, from_micros(alert["raised_at"]) + timedelta(minutes=121))
+        again = [(d.event, d.stage, d.webhook_id) for d in webhooks.deliveries(conn, alert["id"])]
+    assert [e.stage for e in done] == [2]
+    assert sorted(again) == sorted([*queued, ("escalation", 2, pending_hook)])
 
 
 def _webhooks(node: Node) -> list[Any]:

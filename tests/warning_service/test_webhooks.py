@@ -296,11 +296,14 @@ def test_escalations_go_to_the_partners_named(exchange: Exchange) -> None:
     alert_id = raise_alert(exchange)
     with node.db.write() as conn:
         bank_id = service.require_partner(conn, "first-bank").id
-        assert webhooks.enqueue(conn, alert_id, 2, "escalation", partner_ids=[bank_id]) == 1
-        assert webhooks.enqueue(conn, alert_id, 2, "escalation", partner_ids=[bank_id]) == 1  # kept once
+        assert webhooks.enqueue(conn, alert_id, 2, "escalation", partner_ids=[bank_id], stage=1) == 1
+        assert webhooks.enqueue(conn, alert_id, 2, "escalation", partner_ids=[bank_id], stage=1) == 1  # once
+        assert webhooks.enqueue(conn, alert_id, 2, "escalation", partner_ids=[bank_id], stage=2) == 1
     with node.db.read() as conn:
-        queued = [(d.webhook_id, d.event) for d in webhook_store.deliveries(conn, alert_id)]
-    assert sorted(queued) == sorted([(reader, "alert"), (bank, "alert"), (bank, "escalation")])
+        queued = [(d.webhook_id, d.event, d.stage) for d in webhook_store.deliveries(conn, alert_id)]
+    assert sorted(queued) == sorted(
+        [(reader, "alert", 0), (bank, "alert", 0), (bank, "escalation", 1), (bank, "escalation", 2)]
+    )
 
 
 def test_concurrent_deliverers_never_send_one_delivery_twice(exchange: Exchange) -> None:
@@ -356,6 +359,20 @@ def test_payload_shape(exchange: Exchange) -> None:
     assert head["alert"] == alert_id
     assert int(got.headers["webhook-timestamp"]) == pytest.approx(datetime.now(UTC).timestamp(), abs=60)
     assert got.headers["webhook-signature"].startswith("v1a,")
+
+
+def test_an_escalation_payload_names_its_stage(exchange: Exchange) -> None:
+    node = exchange.node
+    with receiver(lambda: public_key(node)) as hooks:
+        register(node, "observer-cert", hooks.url())
+        alert_id = raise_alert(exchange)
+        with node.db.write() as conn:
+            reader_id = service.require_partner(conn, "observer-cert").id
+            webhooks.enqueue(conn, alert_id, 2, "escalation", partner_ids=[reader_id], stage=2)
+        deliver_due(node)
+    heads = sorted((orjson.loads(got.body) for got in hooks.received), key=lambda h: h["event"])
+    assert [(h["event"], h.get("stage")) for h in heads] == [("alert", None), ("escalation", 2)]
+    assert all(got.verified for got in hooks.received) and heads[1]["objects"] == heads[0]["objects"]
 
 
 BACKGROUND = {"gesher-webhooks", "gesher-indicator-index", "gesher-escalation"}

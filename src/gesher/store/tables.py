@@ -542,9 +542,9 @@ webhooks = Table(
     Column("removed_at", BigInteger, nullable=True),
 )
 
-# The outbox: one row per (webhook, alert, event), written in the transaction that raised the alert or the
-# escalation, delivered after commit with retries and back-off. `ledger_index` is the disclosure entry of
-# the payload (recorded before the first attempt).
+# The outbox: one row per (webhook, alert, event, stage), written in the transaction that raised the alert
+# or the escalation (stage 1 or 2; 0 for the alert itself), delivered after commit with retries and
+# back-off. `ledger_index` is the disclosure entry of the payload (recorded before the first attempt).
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
@@ -552,6 +552,7 @@ webhook_deliveries = Table(
     Column("webhook_id", Integer, ForeignKey("webhooks.id"), nullable=False),
     Column("alert_id", String(300), ForeignKey("alerts.id"), nullable=False),
     Column("event", String(20), nullable=False),  # alert | escalation
+    Column("stage", Integer, nullable=False, server_default="0"),
     Column("state", String(20), nullable=False),  # pending | delivered | failed | withheld
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", BigInteger, nullable=False),
@@ -559,7 +560,7 @@ webhook_deliveries = Table(
     Column("delivered_at", BigInteger, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("ledger_index", BigInteger, nullable=True),
-    UniqueConstraint("webhook_id", "alert_id", "event"),
+    UniqueConstraint("webhook_id", "alert_id", "event", "stage"),
     Index(None, "state", "next_attempt_at"),
 )
 

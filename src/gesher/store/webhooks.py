@@ -32,6 +32,7 @@ class DeliveryRow:
     webhook_id: int
     alert_id: str
     event: str
+    stage: int
     state: str
     attempts: int
     next_attempt_at: int
@@ -114,13 +115,16 @@ def targets(conn: Connection, level: int, partner_ids: Sequence[int] | None = No
     return [(int(w), int(p)) for w, p in conn.execute(stmt)]
 
 
-def add_deliveries(conn: Connection, webhook_ids: Sequence[int], alert_id: str, event: str, now: int) -> None:
-    """One pending outbox row per webhook; a row already there for (webhook, alert, event) is kept."""
+def add_deliveries(
+    conn: Connection, webhook_ids: Sequence[int], alert_id: str, event: str, now: int, stage: int = 0
+) -> None:
+    """One pending outbox row per webhook; a row already there for (webhook, alert, event, stage) is kept."""
     rows = [
         {
             "webhook_id": w,
             "alert_id": alert_id,
             "event": event,
+            "stage": stage,
             "state": PENDING,
             "attempts": 0,
             "next_attempt_at": now,

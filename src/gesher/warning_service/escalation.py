@@ -82,6 +82,6 @@ def escalate(conn: Connection, node: Node, now: datetime) -> list[Escalated]:
     holding its token). In the caller's transaction, like the sweep."""
     done = sweep(conn, node, now)
     for e in done:
-        webhooks.enqueue(conn, e.alert_id, e.level, event="escalation", partner_ids=e.pending)
+        webhooks.enqueue(conn, e.alert_id, e.level, event="escalation", partner_ids=e.pending, stage=e.stage)
         incidents.open_or_link_for_alert(conn, e.alert_id, ACTOR, now)
     return done

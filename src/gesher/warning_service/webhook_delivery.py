@@ -204,6 +204,8 @@ def _payload(conn: Connection, node: Node, row: DeliveryRow) -> Payload | str:
     policy_version = out.policy_version()
     bodies = [bytes(r[1]) for r in page.rows]  # type: ignore[call-overload]
     head = {"event": row.event, "alert": row.alert_id, "level": level}
+    if row.event == "escalation":
+        head["stage"] = row.stage
     # The objects' exact bytes as served, spliced in: the ledger's SHA-256 of each is of these bytes.
     body = orjson.dumps(head)[:-1] + b',"objects":[' + b",".join(bodies) + b"]}"
     return Payload(partner.name, policy_version, body, tuple(objects_served(page)))

@@ -95,14 +95,16 @@ def enqueue(
     level: int,
     event: str = "alert",
     partner_ids: Sequence[int] | None = None,
+    stage: int = 0,
 ) -> int:
     """Queue `event` of the alert for every active webhook wanting `level` whose partner is in good standing
-    (and among `partner_ids`, if given), in the caller's transaction; returns how many rows were queued.
+    (and among `partner_ids`, if given), in the caller's transaction; returns how many webhooks it targets
+    (each queued once per event and escalation `stage`).
     Whether the partner may receive anything is decided at delivery, by the policy."""
     if event not in EVENTS:
         raise InvalidRequest(f"webhook event {event!r} must be one of {', '.join(EVENTS)}")
     targets = store.targets(conn, level, partner_ids)
-    store.add_deliveries(conn, [w for w, _ in targets], alert_id, event, now_micros())
+    store.add_deliveries(conn, [w for w, _ in targets], alert_id, event, now_micros(), stage)
     return len(targets)
 
 
