@@ -247,6 +247,67 @@ def test_engine_and_pure_core_agree_on_generated_files(
     assert index.match_file(path, Format.CSV, NOW) == expected
 
 
+json_scalars = st.one_of(
+    st.integers(-5, 2**64 - 1), st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.none()
+)
+json_fields = {
+    "value": st.one_of(values, values, json_scalars, st.just({"a": 1}), st.just(["x"])),
+    "time": st.one_of(times, times, st.sampled_from([1763889300, 1763889300.5, -1, 0]), json_scalars),
+    "type": st.one_of(st.sampled_from(["domain", "IPv6", "sha256", "ipv9", " url "]), json_scalars),
+    "count": st.one_of(st.integers(-1, 2**40), st.sampled_from(["3", 2.0]), json_scalars),
+    "sighting": st.one_of(st.sampled_from(["false-positive", "sighting", "x", 0, 2, 3]), json_scalars),
+}
+json_records = st.fixed_dictionaries(
+    {"value": json_fields["value"], "time": json_fields["time"]},
+    optional={k: v for k, v in json_fields.items() if k not in ("value", "time")},
+)
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(json_records, min_size=1, max_size=6))
+def test_engine_and_pure_core_agree_on_generated_json_lines(
+    index: IndicatorIndex, tmp_path: Path, records: list[dict[str, object]]
+) -> None:
+    """Every field of every JSON type (strings, numbers of every sign and size, booleans, null, objects,
+    arrays): the engine's JSON checks decide as the pure parser does."""
+    path = tmp_path / "gen.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    try:
+        expected = pure_matches(path, Format.JSONL)
+    except ObservationError as error:
+        with pytest.raises(ObservationError) as caught:
+            index.match_file(path, Format.JSONL, NOW)
+        assert caught.value.errors == error.errors
+        return
+    assert index.match_file(path, Format.JSONL, NOW) == expected
+
+
+ONE_FAULT = [  # (field, JSON value): one field of one record, the rest of the file valid
+    *[("value", v) for v in (5, 5.5, -1, True, None, {"a": 1}, ["x"], "", " ")],
+    *[("time", v) for v in (-1, -1.5, True, None, {"a": 1}, [1], "x", 1e3, 2**63, "2026-11-23T24:00:00Z")],
+    *[("type", v) for v in (5, True, {"a": 1}, ["url"], "ipv9", None, "")],
+    *[("count", v) for v in (0, -1, 1.5, "3", True, 2**40, None)],
+    *[("sighting", v) for v in (3, -1, "x", True, 1.0, None, "FALSE-POSITIVE")],
+]
+
+
+@pytest.mark.parametrize(("field", "fault"), ONE_FAULT)
+def test_one_odd_json_field_is_decided_as_the_pure_parser_does(
+    index: IndicatorIndex, tmp_path: Path, field: str, fault: object
+) -> None:
+    good = {"value": "weather4free.com", "time": "2026-11-23T09:15:00Z"}
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(orjson.dumps(good) + b"\n" + orjson.dumps({**good, field: fault}) + b"\n")
+    try:
+        expected = pure_matches(path, Format.JSONL)
+    except ObservationError as error:
+        with pytest.raises(ObservationError) as caught:
+            index.match_file(path, Format.JSONL, NOW)
+        assert caught.value.errors == error.errors
+        return
+    assert index.match_file(path, Format.JSONL, NOW) == expected
+
+
 def test_sample_normal_forms_agree_with_the_pure_core(index: IndicatorIndex, tmp_path: Path) -> None:
     """Every normal form the engine computes in SQL, checked value by value against `normalise`."""
     sample = ["Evil.Example.", "EVIL.EXAMPLE", "a.b.c.", "ÄBC.example.", "HTTP://X/Y", "Boss@Evil.Example.",
