@@ -109,17 +109,19 @@ def test_trace_exit_codes_and_messages(
     assert "No such file" in flat(run("leak", "trace", str(tmp_path / "absent.json"), code=2).stderr)
     assert "cannot read" in run("leak", "trace", str(tmp_path), code=2).stderr  # a folder
 
-    # a host without the canary key cannot recompute the canaries: it says so, it does not guess
+    # a host without the canary key cannot recompute the canaries: it says so, it does not guess; the
+    # message is one line whatever the path's length (never broken mid-word at the terminal's width)
+    elsewhere = tmp_path / ("elsewhere-" * 12)
     keyless = CliRunner().invoke(
         app,
         ["--data-dir", str(tmp_path), "--database-url", db_url, "leak", "trace", str(leak)],
-        env={"GESHER_LEDGER_KEY_DIR": str(tmp_path / "elsewhere")},
+        env={"GESHER_LEDGER_KEY_DIR": str(elsewhere)},
     )
     assert keyless.exit_code == 3 and keyless.stdout == ""
-    message = flat(keyless.stderr)
+    key = elsewhere / "canary.key"
     assert (
-        "cannot trace: the ledger key" in message
-        and "key is missing: run `gesher init` on this host" in message
+        keyless.stderr
+        == f"error: cannot trace: the ledger key {key} is missing: run `gesher init` on this host\n"
     )
 
 

@@ -17,7 +17,9 @@ from gesher.exchange.node import Node
 from gesher.settings import Settings
 
 out = Console()
-err = Console(stderr=True)
+# Messages are never hard-wrapped: a path or a command in one breaks mid-word at the terminal's width (80
+# columns when stderr is not a terminal), and cannot then be copied or searched for.
+err = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass
