@@ -44,6 +44,18 @@ INDICATORS = [
 ]
 
 
+def assert_engine_answers_as_the_core(index: IndicatorIndex, path: Path, fmt: Format) -> None:
+    """The engine's matches are the pure core's, or it refuses the file with the pure parser's errors."""
+    try:
+        expected = pure_matches(path, fmt)
+    except ObservationError as error:
+        with pytest.raises(ObservationError) as caught:
+            index.match_file(path, fmt, NOW)
+        assert caught.value.errors == error.errors
+        return
+    assert index.match_file(path, fmt, NOW) == expected
+
+
 @pytest.fixture(scope="module")
 def index() -> IndicatorIndex:
     return IndicatorIndex(INDICATORS, threads=2)
@@ -237,14 +249,7 @@ def test_engine_and_pure_core_agree_on_generated_files(
     path = tmp_path / "gen.csv"
     text = "value,time\n" + "".join(f'"{v}",{t}\n' for v, t in rows)
     path.write_text(text)
-    try:
-        expected = pure_matches(path, Format.CSV)
-    except ObservationError as error:
-        with pytest.raises(ObservationError) as caught:
-            index.match_file(path, Format.CSV, NOW)
-        assert caught.value.errors == error.errors
-        return
-    assert index.match_file(path, Format.CSV, NOW) == expected
+    assert_engine_answers_as_the_core(index, path, Format.CSV)
 
 
 json_scalars = st.one_of(
@@ -272,14 +277,7 @@ def test_engine_and_pure_core_agree_on_generated_json_lines(
     arrays): the engine's JSON checks decide as the pure parser does."""
     path = tmp_path / "gen.jsonl"
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
-    try:
-        expected = pure_matches(path, Format.JSONL)
-    except ObservationError as error:
-        with pytest.raises(ObservationError) as caught:
-            index.match_file(path, Format.JSONL, NOW)
-        assert caught.value.errors == error.errors
-        return
-    assert index.match_file(path, Format.JSONL, NOW) == expected
+    assert_engine_answers_as_the_core(index, path, Format.JSONL)
 
 
 ONE_FAULT = [  # (field, JSON value): one field of one record, the rest of the file valid
@@ -298,14 +296,7 @@ def test_one_odd_json_field_is_decided_as_the_pure_parser_does(
     good = {"value": "weather4free.com", "time": "2026-11-23T09:15:00Z"}
     path = tmp_path / "odd.jsonl"
     path.write_bytes(orjson.dumps(good) + b"\n" + orjson.dumps({**good, field: fault}) + b"\n")
-    try:
-        expected = pure_matches(path, Format.JSONL)
-    except ObservationError as error:
-        with pytest.raises(ObservationError) as caught:
-            index.match_file(path, Format.JSONL, NOW)
-        assert caught.value.errors == error.errors
-        return
-    assert index.match_file(path, Format.JSONL, NOW) == expected
+    assert_engine_answers_as_the_core(index, path, Format.JSONL)
 
 
 def test_sample_normal_forms_agree_with_the_pure_core(index: IndicatorIndex, tmp_path: Path) -> None:
