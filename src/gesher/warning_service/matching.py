@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,13 +56,14 @@ from gesher.warning.values import HASH_LENGTHS, HEX_SHAPE, IPV4_SHAPE, IPV6_SHAP
 
 _FETCH: Final = 10_000
 # Sentinel join keys of the rows Python must normalise (a possible IPv6 address) and of the rows SQL
-# considers suspect; they join the indicator table's rows of the same key, so that one inner join returns
-# every row Python needs. A value that lowers to a sentinel is merely handed to the pure core.
+# considers suspect; the indicator table has a row of each, so that one semi join lets through every row
+# Python needs. A value whose key hashes as a sentinel's is merely handed to Python or the pure core.
 _PYTHON, _SUSPECT = "\x00p", "\x00s"
 # Each indicator value with its join key (DuckDB's lower(), as the observed values get), and a second key
 # without a trailing dot: an observed value's key loses one trailing dot whatever its type, while a URL's
-# normal form keeps it. The join is on the key's 64-bit hash (an integer join is cheaper); Python then
-# checks the key itself.
+# normal form keeps it. The join is a semi join on the key's 64-bit hash, so that DuckDB's hash table holds
+# only the 1M hashes (building it with the values and keys as payload cost more than the lookup of the few
+# candidates' rows afterwards); Python then keeps a candidate only where its normal form equals the value.
 _INSERT: Final = """
     INSERT INTO indicator
     SELECT hash(jkey), jkey, ivalue, ikey
@@ -85,6 +87,14 @@ class Match:
     sighting: SightingType = SightingType.SIGHTING
 
 
+# The dataclass order as a key of C-compared tuples: sorting with the generated __lt__ costs 4x more.
+_ORDER: Final = attrgetter("time", "value", "key", "type", "count", "sighting")
+
+
+def _sorted(matches: Iterable[Match]) -> list[Match]:
+    return sorted(matches, key=_ORDER)
+
+
 class IndicatorIndex:
     """Indicator values (normal form, as `gesher.warning.indicators.match_keys` gives them) with their
     keys, in DuckDB; one value may have several keys. Not thread-safe: one index per worker."""
@@ -105,6 +115,9 @@ class IndicatorIndex:
             "INSERT INTO indicator SELECT hash(k), k, '', '' FROM (SELECT unnest($1) AS k)",
             [[_PYTHON, _SUSPECT]],
         )
+        self._python_hash, self._suspect_hash = self._db.execute(
+            "SELECT hash($1), hash($2)", [_PYTHON, _SUSPECT]
+        ).fetchone() or (0, 0)
         self._colon: dict[str, list[str]] = {}
         self._size = 0
         self.last_route = ""  # "duckdb" or "pure": how the last call was answered (diagnostics, tests)
@@ -158,9 +171,9 @@ class IndicatorIndex:
                 if result is None:
                     return self._pure(files, Format.CSV, now, limits)
                 found += result
-            return sorted(found)
+            return _sorted(found)
         result = self._fast(_json_query(files, now, limits), _JsonRows(), now, limits)
-        return sorted(result) if result is not None else self._pure(files, Format.JSONL, now, limits)
+        return _sorted(result) if result is not None else self._pure(files, Format.JSONL, now, limits)
 
     def _insert(self, values: list[str], keys: list[str]) -> None:
         if values:
@@ -170,18 +183,32 @@ class IndicatorIndex:
     def _fast(self, sql: str, rows: _Rows, now: datetime, limits: Limits) -> list[Match] | None:
         """Run the query; the matches, or None as soon as a row is suspect (or DuckDB refuses a file)."""
         self.last_route = "duckdb"
+        candidates: list[tuple[Observation, int]] = []
         try:
             cursor = self._db.execute(sql)
-            found: list[Match] = []
             while batch := cursor.fetchmany(_FETCH):
-                for row in batch:
-                    match = rows.match(row, now, limits, self._colon)
-                    if match is None:
+                for *raw, h in batch:
+                    if h == self._suspect_hash:
                         return None
-                    found += match
-            return found
+                    candidates.append((rows.observation(tuple(raw), now, limits), h))
         except (duckdb.Error, ValueError):
             return None
+        # The indicator rows of the candidates' hashes: a handful of the million, looked up once.
+        hits = self._db.execute(
+            "SELECT h, ivalue, ikey FROM indicator WHERE ivalue <> '' AND h IN (SELECT unnest($1))",
+            [list({h for _, h in candidates})],
+        ).fetchall()
+        by_hash: dict[int, set[tuple[str, str]]] = {}
+        for h, value, key in hits:
+            by_hash.setdefault(h, set()).add((value, key))
+        found: list[Match] = []
+        for o, h in candidates:
+            # The join key's candidates are a superset (and hashes may collide): equal normal forms only.
+            keys = [key for value, key in by_hash.get(h, ()) if value == o.value]
+            if h == self._python_hash:
+                keys += self._colon.get(o.value, [])
+            found += (Match(o.time, o.value, key, o.type, o.count, o.sighting) for key in keys)
+        return found
 
     def _pure(self, files: list[Path], fmt: Format, now: datetime, limits: Limits) -> list[Match]:
         """The pure parser on every file (refusing with its errors), then the lookup in DuckDB."""
@@ -207,7 +234,7 @@ class IndicatorIndex:
         keys: dict[str, list[str]] = {}
         for value, key in hits:
             keys.setdefault(value, []).append(key)
-        return sorted(
+        return _sorted(
             Match(o.time, o.value, key, o.type, o.count, o.sighting)
             for o in observations
             for key in keys.get(o.value, ())
@@ -215,32 +242,11 @@ class IndicatorIndex:
 
 
 class _Rows:
-    """Turns the query's rows back into matches through the pure core."""
+    """Turns the query's raw fields back into observations through the pure core (ValueError if it
+    refuses them)."""
 
     def observation(self, raw: tuple[Any, ...], now: datetime, limits: Limits) -> Observation:
         raise NotImplementedError
-
-    def match(
-        self, row: tuple[Any, ...], now: datetime, limits: Limits, colon: dict[str, list[str]]
-    ) -> list[Match] | None:
-        """The matches of one returned row; None if the row is suspect or the pure core refuses it."""
-        *raw, k, jkey, indicator_value, key = row
-        if k != jkey:  # hashes that merely collide
-            return []
-        sentinel = indicator_value == ""  # no value's normal form is empty
-        if sentinel and k == _SUSPECT:
-            return None
-        try:
-            o = self.observation(tuple(raw), now, limits)
-        except ValueError:
-            return None
-        if sentinel:
-            keys = colon.get(o.value, [])
-        elif o.value == indicator_value:  # the join key's candidates are a superset
-            keys = [key]
-        else:
-            keys = []
-        return [Match(o.time, o.value, ikey, o.type, o.count, o.sighting) for ikey in keys]
 
 
 class _CsvRows(_Rows):
@@ -361,8 +367,8 @@ def _time_sql(t: str, now: datetime, limits: Limits) -> str:
 
 
 def _select(source: str, raw: list[str], typed: bool, checks: list[str]) -> str:
-    """The query: strip, check, key, join. One inner join returns the candidates and, through the
-    sentinel keys, the suspect rows and Python's rows; only the columns needed go through it."""
+    """The query: strip, check, key, join. One semi join on the key's hash returns the candidates and,
+    through the sentinel keys, the suspect rows and Python's rows: their raw fields and the hash."""
     python, bad = _value_sql(typed)
     # '' and '.' have no normal form (a URL '.' does, which the pure core then decides).
     suspect = " OR ".join(["v IS NULL", "v = ''", "v = '.'", bad, *checks])
@@ -374,9 +380,9 @@ def _select(source: str, raw: list[str], typed: bool, checks: list[str]) -> str:
     return f"""
         WITH src AS ({source}),
         s AS (SELECT *, {_strip("v0")} AS v FROM src),
-        c AS (SELECT {columns}, {key} AS k FROM s)
-        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, k, jkey, ivalue, ikey
-        FROM c JOIN indicator ON hash(c.k) = indicator.h
+        c AS (SELECT {columns}, hash({key}) AS h FROM s)
+        SELECT {", ".join(f"raw_{i}" for i in range(len(raw)))}, h
+        FROM c SEMI JOIN indicator ON c.h = indicator.h
     """
 
 
