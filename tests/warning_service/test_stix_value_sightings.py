@@ -1,7 +1,8 @@
 """Sightings in over TAXII, by value (issue 7): a STIX sighting's observed data names the values a partner
 saw; each counts as a value reported with `gesher sighting add` would, on both stores. Values correlate
 across partners, normalise (case, trailing dot, hashes), come from `object_refs` or the deprecated
-embedded `objects`, refuse the whole POST when malformed, and never tell held, hidden and absent apart."""
+embedded `objects` (in the envelope or the poster's own earlier posts, never another partner's), refuse
+the whole POST when malformed, and never tell held, hidden and absent apart."""
 
 from __future__ import annotations
 
@@ -122,16 +123,43 @@ def test_the_deprecated_embedded_objects_are_read(exchange: Exchange) -> None:
     assert tokens(exchange) == sorted([exchange.domains[DOMAIN], "domain-name:embedded.example"])
 
 
-def test_an_sco_or_observed_data_missing_from_the_envelope_is_passed_over(exchange: Exchange) -> None:
-    # Only the envelope is read: the SCO below is stored, but not posted with the sighting.
-    stored = domain("stored-before.example")
-    assert exchange.post("first-bank", exchange.intel.id, stored).status_code == 202
-    seen = observed(stored)
-    elsewhere = observed(domain("never-posted.example"))
+def test_observed_data_and_scos_the_poster_sent_earlier_count(exchange: Exchange) -> None:
+    # A sensor posts what it saw once, and sightings of it later: its own earlier objects are read.
+    early = domain("Posted-Earlier.example")
+    seen_before = observed(early)
+    assert exchange.post("first-bank", exchange.intel.id, early, seen_before).status_code == 202
     target = exchange.domains[DOMAIN]
-    posted = sighting(target, observed_data_refs=[seen["id"], elsewhere["id"]])
-    assert exchange.post("first-bank", exchange.intel.id, seen, posted).status_code == 202
-    assert tokens(exchange) == [target]  # the indicator only; no value
+    r = exchange.post(
+        "first-bank", exchange.intel.id, sighting(target, observed_data_refs=[seen_before["id"]])
+    )
+    assert r.status_code == 202, r.text
+    # And an observed-data posted now may name an SCO posted earlier.
+    seen_now = observed(early)
+    assert (
+        exchange.post("first-bank", exchange.intel.id, seen_now, value_sighting(target, seen_now)).status_code
+        == 202
+    )
+    assert tokens(exchange) == sorted([target, "domain-name:posted-earlier.example"] * 2)
+
+
+def test_another_partners_objects_are_never_read_and_answer_as_absent_ones(exchange: Exchange) -> None:
+    # The ministry's SCO and observed-data are stored; the bank names them: they count for nothing, and the
+    # bank's reply is the same as for ids nobody posted (no probing of what others stored).
+    theirs = domain("ministry-saw.example")
+    their_observed = observed(theirs)
+    assert exchange.post("ministry-of-health", exchange.intel.id, theirs, their_observed).status_code == 202
+    target = exchange.domains[DOMAIN]
+    named = sighting(target, observed_data_refs=[their_observed["id"]])
+    absent = sighting(target, observed_data_refs=[observed(domain("never-posted.example"))["id"]])
+    replies = [exchange.post("first-bank", exchange.intel.id, s) for s in (named, absent)]
+    assert {r.status_code for r in replies} == {202}
+    assert len({_normalised(r.content) for r in replies}) == 1
+    # An observed-data of the bank's own naming the ministry's SCO: the SCO is passed over too.
+    mine = observed(theirs)
+    assert (
+        exchange.post("first-bank", exchange.intel.id, mine, value_sighting(target, mine)).status_code == 202
+    )
+    assert tokens(exchange) == [target] * 3  # the indicator, three times; never ministry-saw.example
 
 
 def test_an_sco_the_validator_refuses_is_a_failure_and_counts_for_nothing(exchange: Exchange) -> None:

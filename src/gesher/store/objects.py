@@ -330,6 +330,23 @@ def held_ids(conn: Connection, object_ids: Sequence[str]) -> set[str]:
     return {str(oid) for oid in conn.execute(stmt).scalars()}
 
 
+def own_latest(conn: Connection, partner_id: int, object_ids: Sequence[str]) -> dict[str, dict[str, object]]:
+    """The latest version of each of `object_ids` among the versions this partner itself added, in any
+    collection, by id (ids it never added are absent: another partner's objects are not read)."""
+    c = objects.c
+    every = c.collection_key.in_(select(collections.c.key).scalar_subquery())
+    ids = sorted(set(object_ids))
+    latest: dict[str, tuple[str, bytes]] = {}
+    for start in range(0, len(ids), SQLITE_MAX_PARAMS):
+        stmt = select(c.object_id, c.version, c.body).where(
+            every, c.object_id.in_(ids[start : start + SQLITE_MAX_PARAMS]), c.added_by == partner_id
+        )
+        for oid, version, body in conn.execute(stmt):
+            if oid not in latest or version > latest[oid][0]:
+                latest[oid] = (version, bytes(body))
+    return {oid: orjson.loads(body) for oid, (_, body) in latest.items()}
+
+
 def visible_versions(
     conn: Connection, object_ids: Sequence[str], readable: Sequence[str], labels: LabelFilter
 ) -> list[tuple[int, str, int, bool, bytes]]:

@@ -7,14 +7,15 @@ dictionary, read here too. Each SCO we know becomes observed values in the one n
 `file` by its MD5, SHA-1, SHA-256 and SHA-512 hashes (other hashes and other SCO types name nothing
 we match, and are passed over).
 
-Only the posted envelope is read, never the store: an observed-data or SCO the envelope does not hold
-(posted earlier, or rejected by the validator in this request) is passed over, so what a sighting counts
-for depends on nothing but what the poster sent, and cannot probe the store for objects it may not see.
+The envelope is what the poster sent: the posted objects the validator accepted and, for refs they
+lack (`missing_refs`), the poster's own earlier posts (the caller reads them from the store). An
+observed-data or SCO neither holds is passed over, so what a sighting counts for depends on nothing but
+what the poster itself sent, and cannot probe the store for objects others posted.
 A value that is not of its type is refused (400) by the caller, naming the sighting and the SCO."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from gesher.errors import InvalidRequest
 from gesher.warning.values import HASH_LENGTHS, ValueType, normalise, type_name
@@ -39,6 +40,22 @@ def tokens(sighting: Mapping[str, object], envelope: Envelope) -> list[str]:
                 raise InvalidRequest(f"{sighting.get('id')}: observed {label}: {exc}") from None
             found[f"{normal.type.value}:{normal.value}"] = None
     return list(found)
+
+
+def missing_refs(sightings: Iterable[Mapping[str, object]], envelope: Envelope) -> list[str]:
+    """The ids the sightings' observed data names that the envelope lacks: the observed-data objects, and
+    the SCOs of the observed-data it holds (ask again once the observed-data are added)."""
+    missing: dict[str, None] = {}
+    for sighting in sightings:
+        for ref in _list(sighting.get("observed_data_refs")):
+            observed = envelope.get(str(ref))
+            if observed is None:
+                missing[str(ref)] = None
+            elif observed.get("type") == "observed-data":
+                missing.update(
+                    (str(r), None) for r in _list(observed.get("object_refs")) if str(r) not in envelope
+                )
+    return list(missing)
 
 
 def _observables(
