@@ -166,6 +166,13 @@ def add_objects(
     return result
 
 
+def own_objects(conn: Connection, partner_id: int, object_ids: list[str]) -> dict[str, dict[str, object]]:
+    """The latest version of each of `object_ids` that this partner itself posted, by id: what a partner
+    sent before is read back for it (e.g. the observed data its later sightings name), never what another
+    partner sent, so nothing leaves through here and nothing here can probe the store."""
+    return store.own_latest(conn, partner_id, object_ids)
+
+
 def _batches(items: Iterable[Checked]) -> Iterator[list[Checked]]:
     iterator = iter(items)
     while batch := list(islice(iterator, BATCH)):

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
-from gesher.exchange.ingest import Prepared
+from gesher.exchange.ingest import Prepared, own_objects
 from gesher.exchange.node import Node
 from gesher.policy.principal import Principal
 from gesher.stix.timestamps import now_micros
-from gesher.store import objects, partners
+from gesher.store import partners
 from gesher.store import warning as store
 from gesher.warning_service import sightings, stix_observed, stix_sightings
 from gesher.warning_service.correlation import from_micros
@@ -60,5 +60,5 @@ def _envelope(
     }
     # Twice: the SCOs an observed-data posted earlier names are known once it is read.
     for _ in range(2):
-        envelope |= objects.own_latest(conn, partner_id, stix_observed.missing_refs(posted, envelope))
+        envelope |= own_objects(conn, partner_id, stix_observed.missing_refs(posted, envelope))
     return envelope
