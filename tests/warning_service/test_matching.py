@@ -147,6 +147,32 @@ def test_json_lines(index: IndicatorIndex, tmp_path: Path) -> None:
     assert len(found) == 4
 
 
+def test_json_string_values_with_and_without_escapes(index: IndicatorIndex, tmp_path: Path) -> None:
+    """The engine reads a backslash-free JSON string by dropping its quotes and any other through the JSON
+    parser: escaped letters, quotes and slashes, escaped and raw non-ASCII all decide as the core."""
+    time = b'"time": "2026-11-23T09:15:00Z"'
+    values = [
+        rb'"\u0077eather4free.com"',  # an escaped w: matches
+        rb'"smscentro.com\""',  # a quote inside: no match
+        rb'"http:\/\/evil.example\/LOGIN"',  # escaped slashes: matches the URL
+        rb'"\u00c4bc.example"',  # escaped non-ASCII: matches
+        '"\u00c4bc.example"'.encode(),  # the same, raw UTF-8: matches
+        b'"smscentro.com"',  # no escape: matches both its indicators
+    ]
+    lines = [b'{"value": ' + value + b", " + time + b"}" for value in values]
+    path = write(tmp_path, "escapes.jsonl", b"\n".join(lines) + b"\n")
+    found = index.match_file(path, Format.JSONL, NOW)
+    assert index.last_route == "duckdb" and found == pure_matches(path, Format.JSONL)
+    assert sorted(m.key for m in found) == [
+        "indicator--non-ascii-upper",
+        "indicator--non-ascii-upper",
+        "indicator--pegasus-1",
+        "indicator--pegasus-2",
+        "indicator--pegasus-2b",
+        "indicator--url-variant",
+    ]
+
+
 MALFORMED = [  # (format, file, lines the errors name)
     (Format.CSV, "time,value\n2026-11-23T09:15:00Z,weather4free.com\nnot-a-time,x.example\n", ["line 3:"]),
     (Format.CSV, "time,value\n2026-11-23T09:15:00Z,weather4free.com\n2030-01-01T00:00:00Z,x\n", ["line 3:"]),
