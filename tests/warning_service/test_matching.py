@@ -252,6 +252,17 @@ def test_where_duckdb_is_stricter_the_pure_answer_stands(index: IndicatorIndex, 
     assert index.last_route == "pure" and len(pure_matches(path, Format.JSONL)) == 1
 
 
+def test_a_pair_added_twice_matches_once_on_either_route(tmp_path: Path) -> None:
+    engine = IndicatorIndex([("weather4free.com", "indicator--a")] * 2)
+    line = '"value": "weather4free.com", "time": "2026-11-23T09:15:00Z"'
+    fast = write(tmp_path, "fast.jsonl", "{" + line + "}\n")
+    pure = write(tmp_path, "pure.jsonl", '{"value": "x", ' + line + "}\n")  # a duplicate key: pure route
+    found = [
+        [m.key for m in engine.match_file(p, Format.JSONL, NOW)] + [engine.last_route] for p in (fast, pure)
+    ]
+    assert found == [["indicator--a", "duckdb"], ["indicator--a", "pure"]]
+
+
 core = st.one_of(
     st.sampled_from([v for v, _ in INDICATORS]),
     st.text(alphabet="abcXYZ.-:@/019fF", min_size=1, max_size=12),

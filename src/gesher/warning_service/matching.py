@@ -227,8 +227,10 @@ class IndicatorIndex:
     def _lookup(self, observations: list[Observation]) -> list[Match]:
         values = sorted({o.value for o in observations})
         hits = self._db.execute(
-            # One row per pair: its key equal to its lowered value (the other, if any, lacks a dot).
-            "SELECT ivalue, ikey FROM indicator WHERE jkey = lower(ivalue) AND ivalue IN (SELECT unnest($1))",
+            # One row per pair: its key equal to its lowered value (the other, if any, lacks a dot); a pair
+            # added twice is one pair, as on the fast route.
+            "SELECT DISTINCT ivalue, ikey FROM indicator WHERE jkey = lower(ivalue) "
+            "AND ivalue IN (SELECT unnest($1))",
             [values],
         ).fetchall()
         keys: dict[str, list[str]] = {}
