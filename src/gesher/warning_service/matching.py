@@ -193,6 +193,8 @@ class IndicatorIndex:
                     candidates.append((rows.observation(tuple(raw), now, limits), h))
         except (duckdb.Error, ValueError):
             return None
+        if not candidates:
+            return []
         # The indicator rows of the candidates' hashes: a handful of the million, looked up once.
         hits = self._db.execute(
             "SELECT h, ivalue, ikey FROM indicator WHERE ivalue <> '' AND h IN (SELECT unnest($1))",

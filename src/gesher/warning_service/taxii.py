@@ -31,21 +31,20 @@ def sightings_posted(
     if not posted:
         return
     partner = partners.by_name(conn, principal.name)
-    if partner is None:
-        return
     accepted = {s["id"] for s in successes if "id" in s}
-    reports = stix_sightings.reports(posted, accepted, _envelope(conn, partner.id, prepared, posted))
+    envelope = _envelope(conn, partner.id if partner else None, prepared, posted)
+    reports = stix_sightings.reports(posted, accepted, envelope)  # a bad value refuses the POST (400)
     # A sighting posted again (TAXII POST is idempotent) is the same report, not a new one.
     known = store.known_stix_ids(conn, [r.stix_id for r in reports if r.stix_id])
     reports = [r for r in reports if r.stix_id not in known]
-    if not reports:
+    if not reports or partner is None:
         return
     now = from_micros(now_micros())
     sightings.record(conn, partner, reports, now, node.warning_config, node.identity, source="taxii")
 
 
 def _envelope(
-    conn: Connection, partner_id: int, prepared: Prepared, posted: list[dict[str, object]]
+    conn: Connection, partner_id: int | None, prepared: Prepared, posted: list[dict[str, object]]
 ) -> Envelope:
     """Where a sighting names observed data, the objects its values are read from, by id: the envelope's
     objects the STIX validator accepted, then, for refs the envelope lacks, the latest version the poster
@@ -58,7 +57,10 @@ def _envelope(
         for _, obj, candidate in prepared.checked
         if not isinstance(candidate, str) and isinstance(obj, dict) and "id" in obj
     }
-    # Twice: the SCOs an observed-data posted earlier names are known once it is read.
-    for _ in range(2):
+    if partner_id is None:
+        return envelope
+    earlier = own_objects(conn, partner_id, stix_observed.missing_refs(posted, envelope))
+    envelope |= earlier
+    if earlier:  # an observed-data posted earlier names SCOs that may have been posted earlier too
         envelope |= own_objects(conn, partner_id, stix_observed.missing_refs(posted, envelope))
     return envelope
