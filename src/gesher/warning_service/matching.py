@@ -25,16 +25,21 @@ Values that match return as `Match` (value, type, time, indicator key, count, si
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+import numpy as np
 import orjson
 
+from gesher.warning import csv_scan
 from gesher.warning.errors import LineError, ObservationError
 from gesher.warning.observations import (
     COUNT_SHAPE,
@@ -55,6 +60,12 @@ from gesher.warning.observations import (
 from gesher.warning.values import HASH_LENGTHS, HEX_SHAPE, IPV4_SHAPE, IPV6_SHAPE, TYPE_NAMES, ValueType
 
 _FETCH: Final = 10_000
+# The compiled scan's pieces of a file (one task each, shared among the threads) and how many lines a
+# piece may list for Python to look at (more, and the file takes the DuckDB route, made for that).
+_PIECE: Final = 16 << 20
+_LISTED: Final = 1 << 16
+# Files with only these columns can take the compiled scan.
+_SCANNED_COLUMNS: Final = frozenset({"time", "value", None})
 # Sentinel join keys of the rows Python must normalise (a possible IPv6 address) and of the rows SQL
 # considers suspect; the indicator table has a row of each, so that one semi join lets through every row
 # Python needs. A value whose key hashes as a sentinel's is merely handed to Python or the pure core.
@@ -99,7 +110,18 @@ class IndicatorIndex:
     """Indicator values (normal form, as `gesher.warning.indicators.match_keys` gives them) with their
     keys, in DuckDB; one value may have several keys. Not thread-safe: one index per worker."""
 
-    def __init__(self, pairs: Iterable[tuple[str, str]] = (), *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        pairs: Iterable[tuple[str, str]] = (),
+        *,
+        threads: int | None = None,
+        compiled_scan: bool = True,
+    ) -> None:
+        """`threads`: how many cores a call may use (default: all); `compiled_scan=False` leaves out the
+        compiled scan of plain CSV files (tests of the DuckDB route use it)."""
+        self._threads = threads or os.cpu_count() or 1
+        self.compiled_scan = compiled_scan
+        self._keys = csv_scan.KeyTable()
         self._db = duckdb.connect(":memory:")
         if threads is not None:
             self._db.execute(f"SET threads = {int(threads)}")
@@ -120,7 +142,9 @@ class IndicatorIndex:
         ).fetchone() or (0, 0)
         self._colon: dict[str, list[str]] = {}
         self._size = 0
-        self.last_route = ""  # "duckdb" or "pure": how the last call was answered (diagnostics, tests)
+        self.last_route = (
+            ""  # "scan", "duckdb" or "pure": how the last call was answered (diagnostics, tests)
+        )
         self.add(pairs)
 
     def add(self, pairs: Iterable[tuple[str, str]], batch: int = 250_000) -> None:
@@ -167,7 +191,12 @@ class IndicatorIndex:
                 return self._pure(files, Format.CSV, now, limits)
             found: list[Match] = []
             for columns, group in groups.items():
-                result = self._fast(_csv_query(group, columns, now, limits), _CsvRows(columns), now, limits)
+                result = self._scanned(group, columns, now, limits)
+                if result is None:
+                    paths = [path for path, _ in group]
+                    result = self._fast(
+                        _csv_query(paths, columns, now, limits), _CsvRows(columns), now, limits
+                    )
                 if result is None:
                     return self._pure(files, Format.CSV, now, limits)
                 found += result
@@ -178,7 +207,60 @@ class IndicatorIndex:
     def _insert(self, values: list[str], keys: list[str]) -> None:
         if values:
             self._db.execute(_INSERT, [values, keys])
+            self._keys.add(values)
             self._size += len(values)
+
+    def _scanned(
+        self, files: list[tuple[Path, int]], columns: tuple[str | None, ...], now: datetime, limits: Limits
+    ) -> list[Match] | None:
+        """The matches in CSV files of one header through the compiled scan (`csv_scan`), or None when it
+        does not apply or finds a line it is not sure of (the DuckDB route then decides)."""
+        latest = csv_scan.time_ordinal(f"{(now + limits.clock_skew).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
+        if not self.compiled_scan or not set(columns) <= _SCANNED_COLUMNS or latest < 0:
+            return None
+        pieces: list[tuple[Any, int, int]] = []
+        for path, start in files:
+            size = path.stat().st_size
+            if size > start:
+                data = np.memmap(path, np.uint8, mode="r")
+                bounds = _piece_bounds(data, start, size, limits.max_line_length)
+                if bounds is None:
+                    return None
+                pieces += [(data, a, b) for a, b in pairwise(bounds)]
+        self._keys.arrays()  # built here, once, not by the threads
+        time_column, value_column = columns.index("time"), columns.index("value")
+
+        def scan(piece: tuple[Any, int, int]) -> tuple[csv_scan.Status, list[bytes]]:
+            data, start, end = piece
+            out = np.empty((_LISTED, 2), np.int64)
+            status, listed = csv_scan.scan(
+                data,
+                start,
+                end,
+                len(columns),
+                time_column,
+                value_column,
+                latest,
+                limits.max_line_length,
+                self._keys,
+                out,
+            )
+            return status, [bytes(data[a:b]) for a, b in out[:listed].tolist()]
+
+        with ThreadPoolExecutor(self._threads) as pool:
+            results = list(pool.map(scan, pieces))
+        observations: list[Observation] = []
+        for status, lines in results:
+            if status is not csv_scan.Status.CLEAN:
+                return None
+            for line in lines:
+                try:
+                    fields = dict(zip(columns, line.decode("utf-8").split(","), strict=True))
+                    observations.append(csv_observation(fields, 0, now, limits))
+                except ValueError:  # not UTF-8, or a value the pure core refuses: the slower routes say why
+                    return None
+        self.last_route = "scan"
+        return self._lookup(observations)
 
     def _fast(self, sql: str, rows: _Rows, now: datetime, limits: Limits) -> list[Match] | None:
         """Run the query; the matches, or None as soon as a row is suspect (or DuckDB refuses a file)."""
@@ -272,9 +354,12 @@ class _JsonRows(_Rows):
 _JSON_KEYS: Final = ("value", "time", "type", "count", "sighting")
 
 
-def _by_header(files: list[Path], limits: Limits) -> dict[tuple[str | None, ...], list[Path]] | None:
-    """Files grouped by their header's columns; None if a header is not one the pure parser accepts."""
-    groups: dict[tuple[str | None, ...], list[Path]] = {}
+def _by_header(
+    files: list[Path], limits: Limits
+) -> dict[tuple[str | None, ...], list[tuple[Path, int]]] | None:
+    """Files grouped by their header's columns, each with the offset of its first line after the header;
+    None if a header is not one the pure parser accepts."""
+    groups: dict[tuple[str | None, ...], list[tuple[Path, int]]] = {}
     for f in files:
         with f.open("rb") as handle:
             first = handle.readline(limits.max_line_length + 3)
@@ -285,8 +370,22 @@ def _by_header(files: list[Path], limits: Limits) -> dict[tuple[str | None, ...]
             return None
         if columns is None or len(first) > limits.max_line_length:
             return None
-        groups.setdefault(columns, []).append(f)
+        groups.setdefault(columns, []).append((f, len(first) if first.endswith(b"\n") else f.stat().st_size))
     return groups
+
+
+def _piece_bounds(data: Any, start: int, end: int, max_line: int) -> list[int] | None:
+    """Offsets cutting data[start:end] into pieces of about `_PIECE` bytes, each after a newline; None if
+    a cut finds no newline within a line's longest length (that line is too long for the pure parser)."""
+    bounds = [start]
+    cut = start + _PIECE
+    while cut < end:
+        newlines = np.flatnonzero(data[cut : cut + max_line + 2] == 10)
+        if newlines.size == 0:
+            return None
+        bounds.append(cut + int(newlines[0]) + 1)
+        cut = bounds[-1] + _PIECE
+    return [*bounds, end] if bounds[-1] < end else bounds
 
 
 def _lit(text: str) -> str:

@@ -1,0 +1,391 @@
+"""A compiled scan of plain observation CSV files: which lines might match an indicator (issue 7,
+"Performance": >= 10M observed values/s against 1M indicators, file to matches).
+
+DuckDB's reader and built-ins (CSV parsing, lower(), strptime, the hash probe) cost ~175 ns a row on one
+core, at their floor; a scan written for this one shape of file costs ~75. It reads the file's bytes as
+they are (a memory map, no Python string per value), in numba-compiled code that releases the GIL so that
+pieces of a file run on every core, and answers one of three things for a piece:
+
+- CLEAN, with the lines to look at: every line is plainly one the pure parser accepts, and the listed
+  lines are the only ones whose value might equal an indicator value. Those are the lines whose join key's
+  hash is in the indicator keys' table (the key is the value's ASCII letters lower-cased with one trailing
+  dot dropped, as `matching.py`'s DuckDB join key, so it is a superset of the pure core's matches), and the
+  lines Python must decide itself (a non-ASCII byte, which must also be valid UTF-8; an IPv6 shape).
+  The caller parses just those lines with the pure core and keeps the exact matches.
+- SUSPECT: a line is not plainly clean (a quote, a stray carriage return or control byte, a blank or
+  over-long line, a field count unlike the header's, a time not in the common `YYYY-MM-DDTHH:MM:SSZ` shape
+  or after the limit, an empty value). The scan is conservative: the caller hands the file to the slower
+  routes, which decide exactly.
+- FULL: more lines to look at than the caller made room for (the caller then takes a slower route too).
+
+Only files whose columns are `time`, `value` and ignored ones take this scan; a declared type, count or
+sighting column has rules the DuckDB route checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import Any, Final
+
+import numba
+import numpy as np
+
+_U: Final = np.uint64
+# Byte classes of the line scan: ordinary bytes (including tab), and the few it stops at.
+_ORDINARY, _COMMA, _NEWLINE, _RETURN, _SUSPECT, _NON_ASCII = 0, 1, 2, 3, 4, 5
+_CLASSES: Final = np.zeros(256, np.uint8)
+_CLASSES[[b for b in range(32) if b not in (9, 10, 13)] + [ord('"')]] = _SUSPECT
+_CLASSES[ord(",")], _CLASSES[10], _CLASSES[13] = _COMMA, _NEWLINE, _RETURN
+_CLASSES[128:] = _NON_ASCII
+
+_K1: Final = _U(0x9E3779B97F4A7C15)
+_K2: Final = _U(0xBF58476D1CE4E5B9)
+_SEED: Final = _U(0x243F6A8885A308D3)
+_ONES: Final = _U(0x0101010101010101)
+_HIGH: Final = _U(0x8080808080808080)
+_ALL: Final = _U(0xFFFFFFFFFFFFFFFF)
+# Adding these to an ASCII byte sets its high bit from 'A' (0x41) on, and from '[' (0x5B) on.
+_FROM_A: Final = _U(0x3F3F3F3F3F3F3F3F)
+_FROM_BRACKET: Final = _U(0x2525252525252525)
+_COLONS: Final = _U(0x3A3A3A3A3A3A3A3A)
+
+
+def _template(shape: str) -> tuple[Any, Any, Any, Any]:
+    """Masks checking eight (or four) bytes of a time at once against `shape` ('0' for a digit): the
+    bytes XORed with the template are 0-9 where a digit is expected and 0 where a separator is."""
+    xor = add = high = separators = 0
+    for i, char in enumerate(shape):
+        if char == "0":
+            xor |= 0x30 << (8 * i)
+            add |= 0x76 << (8 * i)  # 0-9 + 0x76 stays below 0x80; 10 or more reaches it
+            high |= 0x80 << (8 * i)
+        else:
+            xor |= ord(char) << (8 * i)
+            separators |= 0xFF << (8 * i)
+    return _U(xor), _U(add), _U(high), _U(separators)
+
+
+_T0, _A0, _H0, _S0 = _template("0000-00-")
+_T1, _A1, _H1, _S1 = _template("00T00:00")
+_T2, _A2, _H2, _S2 = _template(":00Z")
+
+
+class Status(IntEnum):
+    CLEAN = 0
+    SUSPECT = 1
+    FULL = 2
+
+
+@numba.njit(inline="always")
+def _load8(buf: Any, i: int) -> Any:
+    # Eight bytes, little-endian; LLVM makes this one unaligned load.
+    return (
+        _U(buf[i])
+        | (_U(buf[i + 1]) << _U(8))
+        | (_U(buf[i + 2]) << _U(16))
+        | (_U(buf[i + 3]) << _U(24))
+        | (_U(buf[i + 4]) << _U(32))
+        | (_U(buf[i + 5]) << _U(40))
+        | (_U(buf[i + 6]) << _U(48))
+        | (_U(buf[i + 7]) << _U(56))
+    )
+
+
+@numba.njit(inline="always")
+def _load4(buf: Any, i: int) -> Any:
+    return _U(buf[i]) | (_U(buf[i + 1]) << _U(8)) | (_U(buf[i + 2]) << _U(16)) | (_U(buf[i + 3]) << _U(24))
+
+
+@numba.njit(inline="always")
+def _byte(word: Any, k: int) -> Any:
+    return np.int64((word >> _U(8 * k)) & _U(255))
+
+
+@numba.njit(nogil=True, cache=True)
+def _time_ordinal(buf: Any, start: int, end: int) -> int:
+    """An ordinal of the time text buf[start:end] if it is `YYYY-MM-DDTHH:MM:SSZ`, a real UTC date and
+    time from 1970 on, else -1. Ordinals order as times do."""
+    if end - start != 20:
+        return -1
+    x0 = _load8(buf, start) ^ _T0
+    x1 = _load8(buf, start + 8) ^ _T1
+    x2 = _load4(buf, start + 16) ^ _T2
+    # A byte >= 0x80 is caught by its own high bit (the OR), so a carry it makes only adds refusals.
+    bad = (
+        (((x0 + _A0) | x0) & _H0)
+        | (x0 & _S0)
+        | (((x1 + _A1) | x1) & _H1)
+        | (x1 & _S1)
+        | (((x2 + _A2) | x2) & _H2)
+        | (x2 & _S2)
+    )
+    if bad != 0:
+        return -1
+    year = _byte(x0, 0) * 1000 + _byte(x0, 1) * 100 + _byte(x0, 2) * 10 + _byte(x0, 3)
+    month = _byte(x0, 5) * 10 + _byte(x0, 6)
+    day = _byte(x1, 0) * 10 + _byte(x1, 1)
+    hour = _byte(x1, 3) * 10 + _byte(x1, 4)
+    minute = _byte(x1, 6) * 10 + _byte(x1, 7)
+    second = _byte(x2, 1) * 10 + _byte(x2, 2)
+    if year < 1970 or month < 1 or month > 12 or day < 1 or hour > 23 or minute > 59 or second > 59:
+        return -1
+    if day > 28:
+        if month == 2:
+            if day > 29 or not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+                return -1
+        elif day > 30 + ((month + (month >> 3)) & 1):  # 31 in January, March, May, July, August, ...
+            return -1
+    ordinal: int = ((((year * 16 + month) * 32 + day) * 32 + hour) * 64 + minute) * 64 + second
+    return ordinal
+
+
+@numba.njit(inline="always")
+def _lowered(word: Any) -> Any:
+    """ASCII upper-case letters of eight ASCII bytes lower-cased."""
+    return word | (((word + _FROM_A) & ~(word + _FROM_BRACKET) & _HIGH) >> _U(2))
+
+
+@numba.njit(inline="always")
+def _mix(h: Any, word: Any) -> Any:
+    h = (h ^ word) * _K1
+    return h ^ (h >> _U(29))
+
+
+@numba.njit(nogil=True, cache=True)
+def _key_hash(buf: Any, start: int, end: int) -> tuple[Any, bool]:
+    """The 64-bit hash of the ASCII bytes buf[start:end] with letters lower-cased (never 0), and whether
+    they hold a colon."""
+    h, colons, i = _SEED, _U(0), start
+    while i + 8 <= end:
+        word = _lowered(_load8(buf, i))
+        c = word ^ _COLONS
+        colons |= (c - _ONES) & ~c & _HIGH
+        h = _mix(h, word)
+        i += 8
+    if i < end:
+        keep = _ALL >> _U(64 - 8 * (end - i))
+        if i + 8 <= buf.size:
+            word = _load8(buf, i) & keep
+        else:
+            word = _U(0)
+            for k in range(end - i):
+                word |= _U(buf[i + k]) << _U(8 * k)
+        word = _lowered(word)
+        c = word ^ _COLONS
+        colons |= (c - _ONES) & ~c & _HIGH & keep
+        h = _mix(h, word)
+    h = (h ^ (_U(end - start) << _U(56))) * _K1
+    h ^= h >> _U(32)
+    h *= _K2
+    h ^= h >> _U(29)
+    return (h if h != 0 else _U(1)), colons != 0
+
+
+@numba.njit(inline="always")
+def _hex_colon_or_dot(b: int) -> bool:
+    return ((b - 48) & 0xFF) < 10 or (((b | 32) - 97) & 0xFF) < 6 or b == 58 or b == 46
+
+
+@numba.njit(nogil=True, cache=True)
+def _ipv6_shape(buf: Any, start: int, end: int) -> bool:
+    """Whether buf[start:end] has `values.IPV6_SHAPE`: hex digits, colons and dots with a colon, then
+    optionally % and a scope without %."""
+    colon, percent = False, -1
+    for i in range(start, end):
+        b = buf[i]
+        if percent >= 0:
+            if b == 37:
+                return False
+        elif b == 37:
+            percent = i
+        elif b == 58:
+            colon = True
+        elif not _hex_colon_or_dot(b):
+            return False
+    return colon and percent != end - 1
+
+
+@numba.njit(inline="always")
+def _bloom_bits(h: Any) -> Any:
+    return (_U(1) << (h & _U(63))) | (_U(1) << ((h >> _U(6)) & _U(63))) | (_U(1) << ((h >> _U(12)) & _U(63)))
+
+
+@numba.njit(nogil=True, cache=True)
+def _scan(
+    buf: Any,
+    start: int,
+    end: int,
+    columns: int,
+    time_column: int,
+    value_column: int,
+    latest: int,
+    max_line: int,
+    bloom: Any,
+    bloom_shift: int,
+    table: Any,
+    out: Any,
+) -> tuple[int, int]:
+    """(status, lines listed in `out`) for the lines of buf[start:end]; see the module's docstring."""
+    classes = _CLASSES
+    mask = _U(table.size - 1)
+    shift = _U(bloom_shift)
+    listed = 0
+    pos = start
+    while pos < end:
+        line = pos
+        column = 0
+        field = pos
+        time_start = time_end = value_start = value_end = -1
+        non_ascii = False
+        line_end = end
+        while pos < end:
+            c = classes[buf[pos]]
+            if c == 0:  # _ORDINARY
+                pos += 1
+            elif c == 1:  # _COMMA
+                if column == time_column:
+                    time_start, time_end = field, pos
+                elif column == value_column:
+                    value_start, value_end = field, pos
+                column += 1
+                pos += 1
+                field = pos
+            elif c == 2:  # _NEWLINE
+                line_end = pos
+                pos += 1
+                break
+            elif c == 3:  # _RETURN: only as the line's end
+                if pos + 1 < end and buf[pos + 1] != 10:
+                    return 1, listed
+                line_end = pos
+                pos += 2
+                break
+            elif c == 5:  # _NON_ASCII
+                non_ascii = True
+                pos += 1
+            else:
+                return 1, listed
+        if column == time_column:
+            time_start, time_end = field, line_end
+        elif column == value_column:
+            value_start, value_end = field, line_end
+        if column + 1 != columns or line_end - line > max_line:
+            return 1, listed
+        when = _time_ordinal(buf, time_start, time_end)
+        if when < 0 or when > latest:
+            return 1, listed
+        while value_start < value_end and (buf[value_start] == 32 or buf[value_start] == 9):
+            value_start += 1
+        while value_end > value_start and (buf[value_end - 1] == 32 or buf[value_end - 1] == 9):
+            value_end -= 1
+        if value_end == value_start or (value_end - value_start == 1 and buf[value_start] == 46):
+            return 1, listed  # no normal form ('' or '.')
+        if not non_ascii:
+            key_end = value_end - 1 if buf[value_end - 1] == 46 else value_end
+            h, colon = _key_hash(buf, value_start, key_end)
+            if not (colon and _ipv6_shape(buf, value_start, value_end)):
+                bits = _bloom_bits(h)
+                if bloom[h >> shift] & bits != bits:
+                    continue
+                slot = h & mask
+                while table[slot] != h:
+                    if table[slot] == 0:
+                        break
+                    slot = (slot + _U(1)) & mask
+                if table[slot] != h:
+                    continue
+        if listed == out.shape[0]:
+            return 2, listed
+        out[listed, 0] = line
+        out[listed, 1] = line_end
+        listed += 1
+    return 0, listed
+
+
+@numba.njit(nogil=True, cache=True)
+def _hashes(buf: Any, starts: Any, ends: Any) -> Any:
+    found = np.empty(starts.size, np.uint64)
+    for j in range(starts.size):
+        found[j] = _key_hash(buf, starts[j], ends[j])[0]
+    return found
+
+
+@numba.njit(nogil=True, cache=True)
+def _build(hashes: Any, bloom_bits: int, table_bits: int) -> tuple[Any, Any]:
+    bloom = np.zeros(1 << bloom_bits, np.uint64)
+    table = np.zeros(1 << table_bits, np.uint64)
+    shift, mask = _U(64 - bloom_bits), _U(table.size - 1)
+    for h in hashes:
+        bloom[h >> shift] |= _bloom_bits(h)
+        slot = h & mask
+        while table[slot] != 0 and table[slot] != h:
+            slot = (slot + _U(1)) & mask
+        table[slot] = h
+    return bloom, table
+
+
+class KeyTable:
+    """The join keys of indicator values (normal forms) as hashes: a Bloom filter of ~8 bits a key, small
+    enough for a core's cache, in front of an open-addressing table at most half full. Only ASCII values
+    are kept: an observed line with a non-ASCII byte goes to Python, and an ASCII value's normal form is
+    ASCII. A value ending in a dot is kept with and without it (an observed key loses one trailing dot
+    whatever its type, a URL's normal form keeps it)."""
+
+    def __init__(self) -> None:
+        self._parts: list[Any] = []
+        self._built: tuple[Any, Any] | None = None
+
+    def add(self, values: Sequence[str]) -> None:
+        kept = [v.encode() for v in values if v.isascii()]
+        if not kept:
+            return
+        lengths = np.fromiter((len(v) for v in kept), np.int64, len(kept))
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        buf = np.frombuffer(b"".join(kept), np.uint8)
+        dotted = np.flatnonzero(buf[ends[lengths > 0] - 1] == 46)
+        dotted = np.flatnonzero(lengths > 0)[dotted]
+        self._parts.append(
+            _hashes(buf, np.concatenate([starts, starts[dotted]]), np.concatenate([ends, ends[dotted] - 1]))
+        )
+        self._built = None
+
+    def arrays(self) -> tuple[Any, Any]:
+        """(Bloom filter, table), built on first use after an addition."""
+        if self._built is None:
+            hashes = np.unique(np.concatenate(self._parts)) if self._parts else np.zeros(0, np.uint64)
+            table_bits = max(10, int(2 * max(len(hashes), 1) - 1).bit_length())
+            # 8 bits a key (~3% false positives with 3 bits set in one word), at most 2^20 words (8 MB).
+            bloom_bits = min(20, max(4, (len(hashes) // 8).bit_length()))
+            self._built = _build(hashes, bloom_bits, table_bits)
+        return self._built
+
+
+def time_ordinal(text: str) -> int:
+    """The scan's ordinal of a `YYYY-MM-DDTHH:MM:SSZ` text (-1 if not one it accepts)."""
+    data = np.frombuffer(text.encode(), np.uint8)
+    return int(_time_ordinal(data, 0, data.size)) if data.size == 20 else -1
+
+
+def scan(
+    data: Any,
+    start: int,
+    end: int,
+    columns: int,
+    time_column: int,
+    value_column: int,
+    latest: int,
+    max_line: int,
+    keys: KeyTable,
+    out: Any,
+) -> tuple[Status, int]:
+    """Scan the lines of data[start:end] (a uint8 array; `start` at a line's start, `end` at one's end):
+    (status, how many lines are listed in `out`, an (n, 2) int64 array of line starts and ends).
+    `latest` is the `time_ordinal` of the latest time accepted. Releases the GIL."""
+    bloom, table = keys.arrays()
+    shift = 64 - (bloom.size.bit_length() - 1)
+    status, listed = _scan(
+        data, start, end, columns, time_column, value_column, latest, max_line, bloom, shift, table, out
+    )
+    return Status(status), int(listed)
