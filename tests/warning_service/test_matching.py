@@ -61,6 +61,24 @@ def index() -> IndicatorIndex:
     return IndicatorIndex(INDICATORS, threads=2)
 
 
+@pytest.fixture(scope="module")
+def duckdb_index() -> IndicatorIndex:
+    """The engine without its compiled scan: every CSV file takes the DuckDB route (or the pure one)."""
+    return IndicatorIndex(INDICATORS, threads=2, compiled_scan=False)
+
+
+@pytest.fixture(params=["scan", "duckdb"])
+def either_index(
+    request: pytest.FixtureRequest, index: IndicatorIndex, duckdb_index: IndicatorIndex
+) -> IndicatorIndex:
+    return index if request.param == "scan" else duckdb_index
+
+
+def fast_route(engine: IndicatorIndex) -> str:
+    """The route a plain `time,value` file the pure parser accepts takes."""
+    return "scan" if engine.compiled_scan else "duckdb"
+
+
 def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(text.encode() if isinstance(text, str) else text)
@@ -336,22 +354,24 @@ def test_one_odd_json_field_is_decided_as_the_pure_parser_does(
     assert_engine_answers_as_the_core(index, path, Format.JSONL)
 
 
-def test_sample_normal_forms_agree_with_the_pure_core(index: IndicatorIndex, tmp_path: Path) -> None:
-    """Every normal form the engine computes in SQL, checked value by value against `normalise`."""
+@pytest.mark.parametrize("compiled_scan", [True, False])
+def test_sample_normal_forms_agree_with_the_pure_core(tmp_path: Path, compiled_scan: bool) -> None:
+    """Every normal form the engine computes (in SQL, or keys in the compiled scan), checked value by value
+    against `normalise`."""
     sample = ["Evil.Example.", "EVIL.EXAMPLE", "a.b.c.", "ÄBC.example.", "HTTP://X/Y", "Boss@Evil.Example.",
               "198.51.100.7", "2001:DB8::1", SHA, "x:y", "deadbeef:1", "fe80::1%eth0"]  # fmt: skip
     rows = [(v, f"k{i}") for i, v in enumerate(sample)]
-    engine = IndicatorIndex([(normalise(v).value, k) for v, k in rows])
+    engine = IndicatorIndex([(normalise(v).value, k) for v, k in rows], compiled_scan=compiled_scan)
     path = write(
         tmp_path, "sample.csv", "value,time\n" + "".join(f"{v},2026-11-23T09:15:00Z\n" for v in sample)
     )
     found = {m.key: m.value for m in engine.match_file(path, Format.CSV, NOW)}
-    assert engine.last_route == "duckdb"
+    assert engine.last_route == fast_route(engine)
     assert found == {k: normalise(v).value for v, k in rows}
 
 
 def test_values_sharing_a_join_key_match_only_where_the_core_says(
-    index: IndicatorIndex, tmp_path: Path
+    either_index: IndicatorIndex, tmp_path: Path
 ) -> None:
     """The engine joins on DuckDB's lower(), which folds more than the core does: the exact check keeps
     only the core's matches (a case-variant URL, a non-ASCII capital, the Kelvin sign, a URL's dot)."""
@@ -360,8 +380,8 @@ def test_values_sharing_a_join_key_match_only_where_the_core_says(
         *("\u212a.example", "K.example", "http://x.example/a", "http://x.example/a.", "x.example.."),
     ]
     path = write(tmp_path, "keys.csv", "value,time\n" + "".join(f"{v},2026-11-23T09:15:00Z\n" for v in rows))
-    found = index.match_file(path, Format.CSV, NOW)
-    assert index.last_route == "duckdb"
+    found = either_index.match_file(path, Format.CSV, NOW)
+    assert either_index.last_route == fast_route(either_index)
     assert found == pure_matches(path, Format.CSV)
     assert [(m.value, m.key) for m in found] == [
         ("http://evil.example/LOGIN", "indicator--url-variant"),
@@ -436,3 +456,105 @@ def test_values_that_lower_to_a_sentinel_key_are_matched_as_the_core_says(tmp_pa
     assert engine.last_route == "duckdb"
     suspect = write(tmp_path, "nul-s.csv", "value,time\n\x00S,2026-11-23T09:15:00Z\n")
     assert [m.key for m in engine.match_file(suspect, Format.CSV, NOW)] == ["indicator--nul-s"]
+
+
+# Plain CSV files (no quotes), as sensors write them: the compiled scan's domain.
+plain_times = st.one_of(
+    st.sampled_from(["2026-11-23T09:15:00Z", "2026-11-23T12:04:59Z", "2024-02-29T23:59:59Z"]),
+    st.sampled_from(["2026-11-23T12:05:00Z", "1763889300", "2026-11-23T09:15:00.5Z", "2026-02-30T00:00:00Z"]),
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(values, plain_times, st.sampled_from(["", "sensor-1", "é"])), min_size=1, max_size=25
+    ),
+    value_first=st.booleans(),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+)
+def test_scan_and_pure_core_agree_on_generated_plain_files(
+    index: IndicatorIndex,
+    duckdb_index: IndicatorIndex,
+    tmp_path: Path,
+    rows: list[tuple[str, str, str]],
+    value_first: bool,
+    crlf: bool,
+    bom: bool,
+) -> None:
+    """Files the compiled scan reads: either route answers as the core; a file the pure parser accepts
+    whose times all have the common shape is answered by the scan itself."""
+    end = "\r\n" if crlf else "\n"
+    header, line = ("value,time,src", "{0},{1},{2}") if value_first else ("time,src,value", "{1},{2},{0}")
+    text = ("\ufeff" if bom else "") + header + end + "".join(line.format(*r) + end for r in rows)
+    path = tmp_path / "plain.csv"
+    path.write_bytes(text.encode())
+    for engine in (index, duckdb_index):
+        assert_engine_answers_as_the_core(engine, path, Format.CSV)
+    common = all(len(t) == 20 and t.endswith("Z") for _, t, _ in rows)
+    try:
+        parse(path.read_bytes(), Format.CSV, NOW)
+    except ObservationError:
+        return
+    if common:
+        index.match_file(path, Format.CSV, NOW)
+        assert index.last_route == "scan"
+
+
+def test_files_cut_into_pieces_for_the_threads_answer_as_whole(
+    index: IndicatorIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan cuts files into pieces at line ends; with tiny pieces every line is near a cut."""
+    monkeypatch.setattr("gesher.warning_service.matching._PIECE", 50)
+    names = ["weather4free.com", "benign.example", "SMSCENTRO.COM.", "x", "2001:db8::1", "198.51.100.7"]
+    lines = [f"2026-11-23T09:{i % 60:02d}:00Z,{names[i % len(names)]}\n" for i in range(300)]
+    path = write(tmp_path, "cut.csv", "time,value\n" + "".join(lines))
+    found = index.match_file(path, Format.CSV, NOW)
+    assert index.last_route == "scan" and found == pure_matches(path, Format.CSV)
+    assert len(found) == 250  # 50 lines of each of four values, smscentro.com with two keys
+    assert index.match_files([path, path], Format.CSV, NOW) == sorted(found + found)
+    # A line too long for the limit where a cut falls: the pure parser's refusal, line-precise.
+    long = write(
+        tmp_path, "long.csv", "time,value\n" + "".join(lines[:3]) + "2026-11-23T09:15:00Z," + "a" * 80
+    )
+    with pytest.raises(ObservationError, match="line 5: the line is"):
+        index.match_file(long, Format.CSV, NOW, Limits(max_line_length=60))
+
+
+def test_more_lines_to_look_at_than_room_takes_the_duckdb_route(
+    index: IndicatorIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gesher.warning_service.matching._LISTED", 2)
+    path = write(tmp_path, "many.csv", "time,value\n" + "2026-11-23T09:15:00Z,weather4free.com\n" * 3)
+    found = index.match_file(path, Format.CSV, NOW)
+    assert index.last_route == "duckdb" and found == pure_matches(path, Format.CSV) and len(found) == 3
+
+
+def test_indicators_added_later_are_found_by_the_scan(tmp_path: Path) -> None:
+    engine = IndicatorIndex([("a.example", "indicator--a")])
+    path = write(
+        tmp_path, "later.csv", "time,value\n2026-11-23T09:15:00Z,A.example\n2026-11-23T09:15:00Z,b.example\n"
+    )
+    assert [m.key for m in engine.match_file(path, Format.CSV, NOW)] == ["indicator--a"]
+    engine.add([("b.example", "indicator--b")])
+    assert [m.key for m in engine.match_file(path, Format.CSV, NOW)] == ["indicator--a", "indicator--b"]
+    assert engine.last_route == "scan"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '2026-11-23T09:15:00Z,"weather4free.com"',  # a quote: DuckDB reads quoted fields
+        "2026-11-23T09:15:00Z,weather4free.com\rx",  # a stray carriage return
+        "2026-11-23T09:15:00+00:00,weather4free.com",  # another time shape
+        "2026-11-23T09:15:00Z,weather4free.com,extra",  # a field too many
+        "",  # a blank line, which the pure parser skips
+    ],
+)
+def test_lines_the_scan_is_not_sure_of_go_to_the_slower_routes(
+    index: IndicatorIndex, tmp_path: Path, line: str
+) -> None:
+    path = write(tmp_path, "odd.csv", f"time,value\n2026-11-23T09:15:00Z,smscentro.com\n{line}\n")
+    assert_engine_answers_as_the_core(index, path, Format.CSV)
+    assert index.last_route != "scan"
