@@ -211,8 +211,54 @@ def _bloom_bits(h: Any) -> Any:
     return (_U(1) << (h & _U(63))) | (_U(1) << ((h >> _U(6)) & _U(63))) | (_U(1) << ((h >> _U(12)) & _U(63)))
 
 
+# What a line's time and value make of it.
+_SKIP, _LIST, _DOUBT = 0, 1, 2
+
+
+@numba.njit(inline="always")
+def _verdict(
+    buf: Any,
+    time_start: int,
+    time_end: int,
+    value_start: int,
+    value_end: int,
+    non_ascii: bool,
+    latest: int,
+    bloom: Any,
+    shift: Any,
+    table: Any,
+) -> int:
+    """_LIST a line whose value may match (or that Python must decide), _SKIP one that cannot match, _DOUBT
+    one the scan is not sure the pure parser accepts."""
+    when = _time_ordinal(buf, time_start, time_end)
+    if when < 0 or when > latest:
+        return _DOUBT
+    while value_start < value_end and (buf[value_start] == 32 or buf[value_start] == 9):
+        value_start += 1
+    while value_end > value_start and (buf[value_end - 1] == 32 or buf[value_end - 1] == 9):
+        value_end -= 1
+    if value_end == value_start or (value_end - value_start == 1 and buf[value_start] == 46):
+        return _DOUBT  # no normal form ('' or '.')
+    if non_ascii:
+        return _LIST
+    key_end = value_end - 1 if buf[value_end - 1] == 46 else value_end
+    h, colon = _key_hash(buf, value_start, key_end)
+    if colon and _ipv6_shape(buf, value_start, value_end):
+        return _LIST
+    bits = _bloom_bits(h)
+    if bloom[h >> shift] & bits != bits:
+        return _SKIP
+    mask = _U(table.size - 1)
+    slot = h & mask
+    while table[slot] != h:
+        if table[slot] == 0:
+            return _SKIP
+        slot = (slot + _U(1)) & mask
+    return _LIST
+
+
 @numba.njit(nogil=True, cache=True)
-def _scan(
+def _scan_csv(
     buf: Any,
     start: int,
     end: int,
@@ -226,9 +272,8 @@ def _scan(
     table: Any,
     out: Any,
 ) -> tuple[int, int]:
-    """(status, lines listed in `out`) for the lines of buf[start:end]; see the module's docstring."""
+    """(status, lines listed in `out`) for the CSV lines of buf[start:end]; see the module's docstring."""
     classes = _CLASSES
-    mask = _U(table.size - 1)
     shift = _U(bloom_shift)
     listed = 0
     pos = start
@@ -272,34 +317,176 @@ def _scan(
             value_start, value_end = field, line_end
         if column + 1 != columns or line_end - line > max_line:
             return 1, listed
-        when = _time_ordinal(buf, time_start, time_end)
-        if when < 0 or when > latest:
+        verdict = _verdict(
+            buf, time_start, time_end, value_start, value_end, non_ascii, latest, bloom, shift, table
+        )
+        if verdict == _DOUBT:
             return 1, listed
-        while value_start < value_end and (buf[value_start] == 32 or buf[value_start] == 9):
-            value_start += 1
-        while value_end > value_start and (buf[value_end - 1] == 32 or buf[value_end - 1] == 9):
-            value_end -= 1
-        if value_end == value_start or (value_end - value_start == 1 and buf[value_start] == 46):
-            return 1, listed  # no normal form ('' or '.')
-        if not non_ascii:
-            key_end = value_end - 1 if buf[value_end - 1] == 46 else value_end
-            h, colon = _key_hash(buf, value_start, key_end)
-            if not (colon and _ipv6_shape(buf, value_start, value_end)):
-                bits = _bloom_bits(h)
-                if bloom[h >> shift] & bits != bits:
-                    continue
-                slot = h & mask
-                while table[slot] != h:
-                    if table[slot] == 0:
-                        break
-                    slot = (slot + _U(1)) & mask
-                if table[slot] != h:
-                    continue
-        if listed == out.shape[0]:
-            return 2, listed
-        out[listed, 0] = line
-        out[listed, 1] = line_end
-        listed += 1
+        if verdict == _LIST:
+            if listed == out.shape[0]:
+                return 2, listed
+            out[listed, 0] = line
+            out[listed, 1] = line_end
+            listed += 1
+    return 0, listed
+
+
+# JSON object keys of up to eight bytes as little-endian words, with their lengths.
+_TIME_KEY: Final = int.from_bytes(b"time", "little")
+_VALUE_KEY: Final = int.from_bytes(b"value", "little")
+_OTHER_KEYS: Final = np.array(
+    [int.from_bytes(k, "little") for k in (b"type", b"count", b"sighting")], np.uint64
+)
+
+
+@numba.njit(inline="always")
+def _json_blanks(buf: Any, pos: int, end: int) -> int:
+    while pos < end and (buf[pos] == 32 or buf[pos] == 9):
+        pos += 1
+    return pos
+
+
+@numba.njit(inline="always")
+def _digits(buf: Any, pos: int, end: int) -> int:
+    while pos < end and ((buf[pos] - 48) & 0xFF) < 10:
+        pos += 1
+    return pos
+
+
+@numba.njit(nogil=True, cache=True)
+def _json_scalar_end(buf: Any, pos: int, end: int) -> int:
+    """The end of the JSON literal or plain number at `pos` (-1 if it is neither): true, false, null, or
+    -?(0|[1-9][0-9]{0,17})(.[0-9]{1,17})? (no exponent, at most 18 digits a part: what any JSON parser
+    reads the same way)."""
+    for word, n in ((0x65757274, 4), (0x6C6C756E, 4)):  # 'true', 'null'
+        if pos + n <= end and _load4(buf, pos) == word:
+            return pos + n
+    if pos + 5 <= end and _load4(buf, pos) == 0x736C6166 and buf[pos + 4] == 101:  # 'false'
+        return pos + 5
+    if pos < end and buf[pos] == 45:  # '-'
+        pos += 1
+    first = pos
+    pos = _digits(buf, pos, end)
+    if pos == first or pos - first > 18 or (buf[first] == 48 and pos - first > 1):
+        return -1
+    if pos < end and buf[pos] == 46:  # '.'
+        first = pos + 1
+        pos = _digits(buf, first, end)
+        if pos == first or pos - first > 17:
+            return -1
+    return pos
+
+
+@numba.njit(nogil=True, cache=True)
+def _scan_jsonl(
+    buf: Any,
+    start: int,
+    end: int,
+    latest: int,
+    max_line: int,
+    bloom: Any,
+    bloom_shift: int,
+    table: Any,
+    out: Any,
+) -> tuple[int, int]:
+    """(status, lines listed in `out`) for the JSON lines of buf[start:end]: only flat objects whose string
+    keys and values hold no escape or control byte, whose other values are literals or plain numbers, with
+    `time` and `value` strings once each and none of `type`, `count` and `sighting`."""
+    shift = _U(bloom_shift)
+    listed = 0
+    pos = start
+    while pos < end:
+        line = pos
+        pos = _json_blanks(buf, pos, end)
+        if pos == end or buf[pos] != 123:  # '{'
+            return 1, listed
+        pos += 1
+        time_start = time_end = value_start = value_end = -1
+        non_ascii = False
+        while True:  # one "key": value pair a turn
+            pos = _json_blanks(buf, pos, end)
+            if pos == end or buf[pos] != 34:  # '"'
+                return 1, listed
+            key_start = pos + 1
+            pos = key_start
+            while pos < end and buf[pos] != 34:
+                b = buf[pos]
+                if b == 92 or b < 32:  # an escape or a control byte
+                    return 1, listed
+                non_ascii |= b >= 128
+                pos += 1
+            key_end = pos
+            pos = _json_blanks(buf, pos + 1, end)
+            if pos == end or buf[pos] != 58:  # ':'
+                return 1, listed
+            pos = _json_blanks(buf, pos + 1, end)
+            if pos == end:
+                return 1, listed
+            text_start = text_end = -1
+            if buf[pos] == 34:
+                text_start = pos + 1
+                pos = text_start
+                while pos < end and buf[pos] != 34:
+                    b = buf[pos]
+                    if b == 92 or b < 32:
+                        return 1, listed
+                    non_ascii |= b >= 128
+                    pos += 1
+                if pos == end:
+                    return 1, listed
+                text_end = pos
+                pos += 1
+            else:
+                pos = _json_scalar_end(buf, pos, end)
+                if pos < 0:
+                    return 1, listed
+            key = _U(0)
+            if key_end - key_start <= 8:
+                for k in range(key_start, key_end):
+                    key |= _U(buf[k]) << _U(8 * (k - key_start))
+            length = key_end - key_start
+            if length == 4 and key == _TIME_KEY:
+                if time_start >= 0 or text_start < 0:
+                    return 1, listed
+                time_start, time_end = text_start, text_end
+            elif length == 5 and key == _VALUE_KEY:
+                if value_start >= 0 or text_start < 0:
+                    return 1, listed
+                value_start, value_end = text_start, text_end
+            elif length <= 8 and (key == _OTHER_KEYS[0] or key == _OTHER_KEYS[1] or key == _OTHER_KEYS[2]):
+                return 1, listed
+            pos = _json_blanks(buf, pos, end)
+            if pos == end:
+                return 1, listed
+            if buf[pos] == 44:  # ','
+                pos += 1
+            elif buf[pos] == 125:  # '}'
+                pos += 1
+                break
+            else:
+                return 1, listed
+        pos = _json_blanks(buf, pos, end)
+        line_end = pos
+        if pos < end:
+            if buf[pos] == 13 and pos + 1 < end and buf[pos + 1] == 10:
+                pos += 2
+            elif buf[pos] == 10:
+                pos += 1
+            else:
+                return 1, listed
+        if time_start < 0 or value_start < 0 or line_end - line > max_line:
+            return 1, listed
+        verdict = _verdict(
+            buf, time_start, time_end, value_start, value_end, non_ascii, latest, bloom, shift, table
+        )
+        if verdict == _DOUBT:
+            return 1, listed
+        if verdict == _LIST:
+            if listed == out.shape[0]:
+                return 2, listed
+            out[listed, 0] = line
+            out[listed, 1] = line_end
+            listed += 1
     return 0, listed
 
 
@@ -368,7 +555,7 @@ def time_ordinal(text: str) -> int:
     return int(_time_ordinal(data, 0, data.size)) if data.size == 20 else -1
 
 
-def scan(
+def scan_csv(
     data: Any,
     start: int,
     end: int,
@@ -380,12 +567,23 @@ def scan(
     keys: KeyTable,
     out: Any,
 ) -> tuple[Status, int]:
-    """Scan the lines of data[start:end] (a uint8 array; `start` at a line's start, `end` at one's end):
-    (status, how many lines are listed in `out`, an (n, 2) int64 array of line starts and ends).
-    `latest` is the `time_ordinal` of the latest time accepted. Releases the GIL."""
+    """Scan the CSV lines of data[start:end] (a uint8 array; `start` at a line's start, `end` at one's
+    end), whose `columns` fields include the time and value at the given positions: (status, how many lines
+    are listed in `out`, an (n, 2) int64 array of line starts and ends). `latest` is the `time_ordinal` of
+    the latest time accepted. Releases the GIL."""
     bloom, table = keys.arrays()
     shift = 64 - (bloom.size.bit_length() - 1)
-    status, listed = _scan(
+    status, listed = _scan_csv(
         data, start, end, columns, time_column, value_column, latest, max_line, bloom, shift, table, out
     )
+    return Status(status), int(listed)
+
+
+def scan_jsonl(
+    data: Any, start: int, end: int, latest: int, max_line: int, keys: KeyTable, out: Any
+) -> tuple[Status, int]:
+    """As `scan_csv`, for JSON lines."""
+    bloom, table = keys.arrays()
+    shift = 64 - (bloom.size.bit_length() - 1)
+    status, listed = _scan_jsonl(data, start, end, latest, max_line, bloom, shift, table, out)
     return Status(status), int(listed)

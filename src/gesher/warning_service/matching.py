@@ -64,8 +64,8 @@ _FETCH: Final = 10_000
 # piece may list for Python to look at (more, and the file takes the DuckDB route, made for that).
 _PIECE: Final = 16 << 20
 _LISTED: Final = 1 << 16
-# Files with only these columns can take the compiled scan.
-_SCANNED_COLUMNS: Final = frozenset({"time", "value", None})
+# CSV files with only these columns can take the compiled scan.
+_SCANNED: Final = frozenset({"time", "value", None})
 # Sentinel join keys of the rows Python must normalise (a possible IPv6 address) and of the rows SQL
 # considers suspect; the indicator table has a row of each, so that one semi join lets through every row
 # Python needs. A value whose key hashes as a sentinel's is merely handed to Python or the pure core.
@@ -201,7 +201,9 @@ class IndicatorIndex:
                     return self._pure(files, Format.CSV, now, limits)
                 found += result
             return _sorted(found)
-        result = self._fast(_json_query(files, now, limits), _JsonRows(), now, limits)
+        result = self._scanned([(f, _bom_length(f)) for f in files], None, now, limits)
+        if result is None:
+            result = self._fast(_json_query(files, now, limits), _JsonRows(), now, limits)
         return _sorted(result) if result is not None else self._pure(files, Format.JSONL, now, limits)
 
     def _insert(self, values: list[str], keys: list[str]) -> None:
@@ -211,12 +213,17 @@ class IndicatorIndex:
             self._size += len(values)
 
     def _scanned(
-        self, files: list[tuple[Path, int]], columns: tuple[str | None, ...], now: datetime, limits: Limits
+        self,
+        files: list[tuple[Path, int]],
+        columns: tuple[str | None, ...] | None,
+        now: datetime,
+        limits: Limits,
     ) -> list[Match] | None:
-        """The matches in CSV files of one header through the compiled scan (`csv_scan`), or None when it
-        does not apply or finds a line it is not sure of (the DuckDB route then decides)."""
+        """The matches in files through the compiled scan (`csv_scan`): CSV files of one header (`columns`)
+        or JSON lines (None), each read from the given offset. None when the scan does not apply or finds a
+        line it is not sure of (the DuckDB route then decides)."""
         latest = csv_scan.time_ordinal(f"{(now + limits.clock_skew).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
-        if not self.compiled_scan or not set(columns) <= _SCANNED_COLUMNS or latest < 0:
+        if not self.compiled_scan or latest < 0 or (columns is not None and not set(columns) <= _SCANNED):
             return None
         pieces: list[tuple[Any, int, int]] = []
         for path, start in files:
@@ -228,23 +235,18 @@ class IndicatorIndex:
                     return None
                 pieces += [(data, a, b) for a, b in pairwise(bounds)]
         self._keys.arrays()  # built here, once, not by the threads
-        time_column, value_column = columns.index("time"), columns.index("value")
+        max_line = limits.max_line_length
 
         def scan(piece: tuple[Any, int, int]) -> tuple[csv_scan.Status, list[bytes]]:
             data, start, end = piece
             out = np.empty((_LISTED, 2), np.int64)
-            status, listed = csv_scan.scan(
-                data,
-                start,
-                end,
-                len(columns),
-                time_column,
-                value_column,
-                latest,
-                limits.max_line_length,
-                self._keys,
-                out,
-            )
+            if columns is None:
+                status, listed = csv_scan.scan_jsonl(data, start, end, latest, max_line, self._keys, out)
+            else:
+                time, value = columns.index("time"), columns.index("value")
+                status, listed = csv_scan.scan_csv(
+                    data, start, end, len(columns), time, value, latest, max_line, self._keys, out
+                )
             return status, [bytes(data[a:b]) for a, b in out[:listed].tolist()]
 
         with ThreadPoolExecutor(self._threads) as pool:
@@ -253,12 +255,10 @@ class IndicatorIndex:
         for status, lines in results:
             if status is not csv_scan.Status.CLEAN:
                 return None
-            for line in lines:
-                try:
-                    fields = dict(zip(columns, line.decode("utf-8").split(","), strict=True))
-                    observations.append(csv_observation(fields, 0, now, limits))
-                except ValueError:  # not UTF-8, or a value the pure core refuses: the slower routes say why
-                    return None
+            try:
+                observations += (_listed_observation(line, columns, now, limits) for line in lines)
+            except ValueError:  # not UTF-8, or a value the pure core refuses: the slower routes say why
+                return None
         self.last_route = "scan"
         return self._lookup(observations)
 
@@ -352,6 +352,26 @@ class _JsonRows(_Rows):
 
 
 _JSON_KEYS: Final = ("value", "time", "type", "count", "sighting")
+
+
+def _listed_observation(
+    line: bytes, columns: tuple[str | None, ...] | None, now: datetime, limits: Limits
+) -> Observation:
+    """A line the compiled scan listed, through the pure core (ValueError if it refuses it). The scan
+    passed only CSV lines without quotes and JSON objects, so splitting and `orjson` read them whole."""
+    if columns is not None:
+        return csv_observation(
+            dict(zip(columns, line.decode("utf-8").split(","), strict=True)), 0, now, limits
+        )
+    record = orjson.loads(line)
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    return json_observation(record, 0, now, limits)
+
+
+def _bom_length(path: Path) -> int:
+    with path.open("rb") as handle:
+        return 3 if handle.read(3) == b"\xef\xbb\xbf" else 0
 
 
 def _by_header(
