@@ -1,13 +1,21 @@
-"""The matching engine: raw observation files against the indicator values, in DuckDB (issue 7,
-"Performance": >= 10,000,000 observed values/s against 1,000,000 indicators, file to matches).
+"""The matching engine: raw observation files against the indicator values (issue 7, "Performance":
+>= 10,000,000 observed values/s against 1,000,000 indicators, file to matches).
 
 Python cannot do this at that rate (a set manages ~3M lookups/s, and merely turning 10M values into
-Python strings costs seconds), so the files never become Python objects: DuckDB reads them natively
-(`read_csv` / `read_json`, in parallel), and hash-joins each value's join key against the indicator
-table's. The join key is cheap on purpose: DuckDB's own `lower()` with one trailing dot dropped, on both
-sides (the indicator side keeps a second key without its trailing dot), so that every value the pure core
-would match joins (a superset: `lower()` also folds non-ASCII letters, which the core's normal form keeps).
-Only three kinds of rows come back to Python:
+Python strings costs seconds), so the files never become Python objects. Three routes, each answering as
+the pure core (`gesher.warning.observations`) would, the first that is sure answers:
+
+1. the compiled scan (`gesher.warning.observation_scan`, ~2x DuckDB's rate) for plain files: CSV of `time`,
+   `value` and ignored columns, or JSON lines of flat objects, times in the common shape; it lists the few
+   lines that may match, which the pure core then parses and the indicator table decides exactly;
+2. DuckDB, for every file the pure parser accepts (below);
+3. the pure parser itself, which refuses a bad file with its line-precise errors.
+
+On the DuckDB route, DuckDB reads the files natively (`read_csv` / `read_json`, in parallel), and
+hash-joins each value's join key against the indicator table's. The join key is cheap on purpose:
+DuckDB's own `lower()` with one trailing dot dropped, on both sides (the indicator side keeps a second key
+without its trailing dot), so that every value the pure core would match joins (a superset: `lower()` also
+folds non-ASCII letters, which the core's normal form keeps). Only three kinds of rows come back to Python:
 
 - candidates, rebuilt through the pure core (`csv_observation` / `json_observation`) and kept where the
   core's normal form equals the indicator value exactly, so a match's value, type and time are the pure
@@ -39,7 +47,7 @@ import duckdb
 import numpy as np
 import orjson
 
-from gesher.warning import csv_scan
+from gesher.warning import observation_scan
 from gesher.warning.errors import LineError, ObservationError
 from gesher.warning.observations import (
     COUNT_SHAPE,
@@ -118,10 +126,10 @@ class IndicatorIndex:
         compiled_scan: bool = True,
     ) -> None:
         """`threads`: how many cores a call may use (default: all); `compiled_scan=False` leaves out the
-        compiled scan of plain CSV files (tests of the DuckDB route use it)."""
+        compiled scan of plain files (tests of the DuckDB route use it)."""
         self._threads = threads or os.cpu_count() or 1
         self.compiled_scan = compiled_scan
-        self._keys = csv_scan.KeyTable()
+        self._keys = observation_scan.KeyTable()
         self._db = duckdb.connect(":memory:")
         if threads is not None:
             self._db.execute(f"SET threads = {int(threads)}")
@@ -142,9 +150,8 @@ class IndicatorIndex:
         ).fetchone() or (0, 0)
         self._colon: dict[str, list[str]] = {}
         self._size = 0
-        self.last_route = (
-            ""  # "scan", "duckdb" or "pure": how the last call was answered (diagnostics, tests)
-        )
+        # "scan", "duckdb" or "pure": how the last call was answered (diagnostics, tests)
+        self.last_route = ""
         self.add(pairs)
 
     def add(self, pairs: Iterable[tuple[str, str]], batch: int = 250_000) -> None:
@@ -219,10 +226,12 @@ class IndicatorIndex:
         now: datetime,
         limits: Limits,
     ) -> list[Match] | None:
-        """The matches in files through the compiled scan (`csv_scan`): CSV files of one header (`columns`)
-        or JSON lines (None), each read from the given offset. None when the scan does not apply or finds a
-        line it is not sure of (the DuckDB route then decides)."""
-        latest = csv_scan.time_ordinal(f"{(now + limits.clock_skew).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
+        """The matches in files through the compiled scan (`observation_scan`): CSV files of one header
+        (`columns`) or JSON lines (None), each read from the given offset. None when the scan does not
+        apply or finds a line it is not sure of (the DuckDB route then decides)."""
+        latest = observation_scan.time_ordinal(
+            f"{(now + limits.clock_skew).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        )
         if not self.compiled_scan or latest < 0 or (columns is not None and not set(columns) <= _SCANNED):
             return None
         pieces: list[tuple[Any, int, int]] = []
@@ -237,14 +246,16 @@ class IndicatorIndex:
         self._keys.arrays()  # built here, once, not by the threads
         max_line = limits.max_line_length
 
-        def scan(piece: tuple[Any, int, int]) -> tuple[csv_scan.Status, list[bytes]]:
+        def scan(piece: tuple[Any, int, int]) -> tuple[observation_scan.Status, list[bytes]]:
             data, start, end = piece
             out = np.empty((_LISTED, 2), np.int64)
             if columns is None:
-                status, listed = csv_scan.scan_jsonl(data, start, end, latest, max_line, self._keys, out)
+                status, listed = observation_scan.scan_jsonl(
+                    data, start, end, latest, max_line, self._keys, out
+                )
             else:
                 time, value = columns.index("time"), columns.index("value")
-                status, listed = csv_scan.scan_csv(
+                status, listed = observation_scan.scan_csv(
                     data, start, end, len(columns), time, value, latest, max_line, self._keys, out
                 )
             return status, [bytes(data[a:b]) for a, b in out[:listed].tolist()]
@@ -253,7 +264,7 @@ class IndicatorIndex:
             results = list(pool.map(scan, pieces))
         observations: list[Observation] = []
         for status, lines in results:
-            if status is not csv_scan.Status.CLEAN:
+            if status is not observation_scan.Status.CLEAN:
                 return None
             try:
                 observations += (_listed_observation(line, columns, now, limits) for line in lines)

@@ -1,5 +1,5 @@
 """Observation files in bulk (issue 7, "Sightings in" and "Performance"): a sensor's or SIEM's export,
-millions of observed values, matched by the DuckDB engine (`matching.IndicatorIndex`) against every value
+millions of observed values, matched by the matching engine (`matching.IndicatorIndex`) against every value
 a stored indicator names and every value partners sighted within the longest rule window; only what
 matches becomes sightings.
 

@@ -1,8 +1,8 @@
-"""A compiled scan of plain observation CSV files: which lines might match an indicator (issue 7,
+"""A compiled scan of plain observation files: which lines might match an indicator (issue 7,
 "Performance": >= 10M observed values/s against 1M indicators, file to matches).
 
 DuckDB's reader and built-ins (CSV parsing, lower(), strptime, the hash probe) cost ~175 ns a row on one
-core, at their floor; a scan written for this one shape of file costs ~75. It reads the file's bytes as
+core, at their floor; a scan written for the plain shapes of file costs ~75. It reads the file's bytes as
 they are (a memory map, no Python string per value), in numba-compiled code that releases the GIL so that
 pieces of a file run on every core, and answers one of three things for a piece:
 
@@ -18,8 +18,9 @@ pieces of a file run on every core, and answers one of three things for a piece:
   routes, which decide exactly.
 - FULL: more lines to look at than the caller made room for (the caller then takes a slower route too).
 
-Only files whose columns are `time`, `value` and ignored ones take this scan; a declared type, count or
-sighting column has rules the DuckDB route checks.
+The plain shapes: CSV whose columns are `time`, `value` and ignored ones, without quotes; JSON lines of
+flat objects whose strings hold no escape, the other values literals or plain numbers, `time` and `value`
+strings once each. A declared type, count or sighting has rules the DuckDB route checks.
 """
 
 from __future__ import annotations
@@ -567,10 +568,10 @@ def scan_csv(
     keys: KeyTable,
     out: Any,
 ) -> tuple[Status, int]:
-    """Scan the CSV lines of data[start:end] (a uint8 array; `start` at a line's start, `end` at one's
-    end), whose `columns` fields include the time and value at the given positions: (status, how many lines
-    are listed in `out`, an (n, 2) int64 array of line starts and ends). `latest` is the `time_ordinal` of
-    the latest time accepted. Releases the GIL."""
+    """Scan the CSV lines of data[start:end] (a uint8 array; `start` at a line's start, `end` after a
+    newline or at the file's end), whose `columns` fields hold the time and the value at the positions
+    given: (status, how many lines are listed in `out`, an (n, 2) int64 array of line starts and ends).
+    `latest` is the `time_ordinal` of the latest time accepted. Releases the GIL."""
     bloom, table = keys.arrays()
     shift = 64 - (bloom.size.bit_length() - 1)
     status, listed = _scan_csv(
