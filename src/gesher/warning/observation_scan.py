@@ -347,6 +347,34 @@ def _json_blanks(buf: Any, pos: int, end: int) -> int:
     return pos
 
 
+# Byte classes inside a JSON string: ordinary, its closing quote, what the scan leaves to the slower routes
+# (an escape, a control byte), non-ASCII.
+_IN_STRING: Final = np.zeros(256, np.uint8)
+_IN_STRING[34] = 1
+_IN_STRING[[92, *range(32)]] = 2
+_IN_STRING[128:] = 3
+
+
+@numba.njit(inline="always")
+def _json_string_end(buf: Any, pos: int, end: int) -> tuple[int, bool]:
+    """(the position of the closing quote of the JSON string whose text starts at `pos`, or -1 if it
+    holds an escape or a control byte or is not closed; whether it holds a non-ASCII byte)."""
+    classes = _IN_STRING
+    non_ascii = False
+    while pos < end:
+        c = classes[buf[pos]]
+        if c == 0:
+            pos += 1
+        elif c == 1:
+            return pos, non_ascii
+        elif c == 3:
+            non_ascii = True
+            pos += 1
+        else:
+            return -1, non_ascii
+    return -1, non_ascii
+
+
 @numba.njit(inline="always")
 def _digits(buf: Any, pos: int, end: int) -> int:
     while pos < end and ((buf[pos] - 48) & 0xFF) < 10:
@@ -409,15 +437,11 @@ def _scan_jsonl(
             if pos == end or buf[pos] != 34:  # '"'
                 return 1, listed
             key_start = pos + 1
-            pos = key_start
-            while pos < end and buf[pos] != 34:
-                b = buf[pos]
-                if b == 92 or b < 32:  # an escape or a control byte
-                    return 1, listed
-                non_ascii |= b >= 128
-                pos += 1
-            key_end = pos
-            pos = _json_blanks(buf, pos + 1, end)
+            key_end, odd = _json_string_end(buf, key_start, end)
+            if key_end < 0:
+                return 1, listed
+            non_ascii |= odd
+            pos = _json_blanks(buf, key_end + 1, end)
             if pos == end or buf[pos] != 58:  # ':'
                 return 1, listed
             pos = _json_blanks(buf, pos + 1, end)
@@ -426,17 +450,11 @@ def _scan_jsonl(
             text_start = text_end = -1
             if buf[pos] == 34:
                 text_start = pos + 1
-                pos = text_start
-                while pos < end and buf[pos] != 34:
-                    b = buf[pos]
-                    if b == 92 or b < 32:
-                        return 1, listed
-                    non_ascii |= b >= 128
-                    pos += 1
-                if pos == end:
+                text_end, odd = _json_string_end(buf, text_start, end)
+                if text_end < 0:
                     return 1, listed
-                text_end = pos
-                pos += 1
+                non_ascii |= odd
+                pos = text_end + 1
             else:
                 pos = _json_scalar_end(buf, pos, end)
                 if pos < 0:

@@ -167,6 +167,7 @@ class IndicatorIndex:
                 self._insert(values, keys)
                 values, keys = [], []
         self._insert(values, keys)
+        self._keys.arrays()  # the compiled scan's table, built once for the whole addition
 
     def __len__(self) -> int:
         return self._size
@@ -243,7 +244,7 @@ class IndicatorIndex:
                 if bounds is None:
                     return None
                 pieces += [(data, a, b) for a, b in pairwise(bounds)]
-        self._keys.arrays()  # built here, once, not by the threads
+        self._keys.arrays()  # built (if anything was added since) here, once, not by the threads
         max_line = limits.max_line_length
 
         def scan(piece: tuple[Any, int, int]) -> tuple[observation_scan.Status, list[bytes]]:
