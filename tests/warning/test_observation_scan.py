@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from gesher.warning.errors import ObservationError
 from gesher.warning.observation_scan import KeyTable, Status, scan_csv, time_ordinal
 from gesher.warning.observations import DEFAULT_LIMITS, Limits, parse_csv, parse_time
-from gesher.warning.values import BLANKS, IPV6_SHAPE, fold, normalise
+from gesher.warning.values import BLANKS, IPV4_SHAPE, IPV6_SHAPE, TYPE_NAMES, fold, normalise
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 # The caller's limit: `now` plus the default clock-skew tolerance (5 minutes), as the pure parser's.
@@ -95,6 +95,7 @@ def scan_body(
     columns: int = 2,
     time_column: int = 0,
     value_column: int = 1,
+    type_column: int = -1,
     latest: int = LATEST,
     max_line: int = DEFAULT_LIMITS.max_line_length,
     rows: int = 256,
@@ -104,7 +105,17 @@ def scan_body(
     data = np.frombuffer(header + body, np.uint8)
     out = np.full((rows, 2), -1, np.int64)
     status, listed = scan_csv(
-        data, len(header), data.size, columns, time_column, value_column, latest, max_line, keys, out
+        data,
+        len(header),
+        data.size,
+        columns,
+        time_column,
+        value_column,
+        type_column,
+        latest,
+        max_line,
+        keys,
+        out,
     )
     return status, [(a - len(header), b - len(header)) for a, b in out[:listed].tolist()]
 
@@ -295,7 +306,7 @@ def test_scan_keeps_to_its_range() -> None:
     data = np.frombuffer(body, np.uint8)
     out = np.zeros((8, 2), np.int64)
     max_line = DEFAULT_LIMITS.max_line_length
-    status, listed = scan_csv(data, starts[1], starts[2], 2, 0, 1, LATEST, max_line, key_table(KEYS), out)
+    status, listed = scan_csv(data, starts[1], starts[2], 2, 0, 1, -1, LATEST, max_line, key_table(KEYS), out)
     assert (status, listed) == (Status.CLEAN, 1)
     assert out[0].tolist() == [starts[1], starts[2] - 1]
 
@@ -553,3 +564,70 @@ def test_clean_means_the_pure_parser_accepts_and_matches_are_listed(case: tuple[
         listed = {line_starts(body).index(a) for a, _ in spans}
         # `Observation.line` counts the header as line 1.
         assert {o.line - 2 for o in observations if o.value in normal_indicators} <= listed
+
+
+# Declared types: the scan checks a typed value as the pure core's `normalise(value, declared)` does.
+TYPED_HEADER = b"time,value,type\n"
+
+
+def scan_typed(value: str, declared: str) -> Status:
+    """The status of a one-line typed file, LISTED standing for CLEAN with the line listed."""
+    body = f"{T},{value},{declared}\n".encode()
+    status, listed = scan_body(body, key_table(KEYS), header=TYPED_HEADER, columns=3, type_column=2)
+    return LISTED if status is Status.CLEAN and listed else status
+
+
+LISTED = "listed"  # a line Python decides (its value may match, or it is an IPv6 address)
+
+
+def pure_accepts_typed(value: str, declared: str) -> bool:
+    try:
+        parse_csv(TYPED_HEADER + f"{T},{value},{declared}\n".encode(), NOW)
+    except ObservationError:
+        return False
+    return True
+
+
+@given(
+    st.sampled_from(sorted(TYPE_NAMES)),
+    st.lists(st.booleans(), min_size=16, max_size=16),
+    st.sampled_from(["", " ", "\t "]),
+    st.sampled_from(["", " "]),
+)
+def test_every_type_name_in_any_case_with_blanks_is_known(
+    name: str, upper: list[bool], before: str, after: str
+) -> None:
+    spelled = "".join(c.upper() if u else c for c, u in zip(name, upper, strict=False))
+    value = {"md5": "a" * 32, "sha1": "a" * 40, "sha-1": "a" * 40, "sha256": "a" * 64}.get(name, "1.2.3.4")
+    value = {"sha-256": "a" * 64, "sha512": "a" * 128, "sha-512": "a" * 128}.get(name, value)
+    value = "a@b.example" if name.startswith("email") else "2001:db8::1" if "ipv6" in name else value
+    assert pure_accepts_typed(value, before + spelled + after)
+    assert scan_typed(value, before + spelled + after) in (Status.CLEAN, LISTED)
+
+
+@pytest.mark.parametrize("declared", ["ipv9", "domain name", "ip_src", "sha-384", "e\u0301mail", "x" * 20])
+def test_unknown_type_names_are_suspect(declared: str) -> None:
+    assert not pure_accepts_typed("a.example", declared)
+    assert scan_typed("a.example", declared) is Status.SUSPECT
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="0123456789.:@aAfFgx", min_size=1, max_size=40),
+    st.sampled_from(["ipv4", "ip", "ipv6", "email", "md5", "sha1", "sha256", "domain", "url"]),
+)
+def test_a_typed_value_is_clean_only_where_the_pure_core_accepts_it(value: str, declared: str) -> None:
+    """CLEAN (not listed) means the pure core accepts the value as its declared type; a line whose value
+    has a colon and is declared an IPv6 address (or any IP) is listed for Python, which decides; every IPv4
+    address the core accepts is CLEAN."""
+    status = scan_typed(value, declared)
+    if declared in ("ipv6", "ip") and ":" in value:
+        assert status == LISTED
+    if status is Status.CLEAN:
+        assert pure_accepts_typed(value, declared)
+    if declared == "ipv4":
+        assert (
+            (status is Status.CLEAN)
+            == bool(re.fullmatch(IPV4_SHAPE, value))
+            == pure_accepts_typed(value, declared)
+        )

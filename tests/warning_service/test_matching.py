@@ -572,6 +572,7 @@ json_texts = st.one_of(
         ["443", "-1", "0", "01", "1.5", "-0.25", "1e3", "-", "1.", "123456789012345678901", "2."]
     ),
     st.sampled_from(["true", "false", "null", "nul", "True", "{}", "[]", '"a\\"b"', '"\t"', '""']),
+    st.sampled_from(['"domain"', '"IPv4"', '"ip-dst"', '"md5"', '"ipv9"', '" url "']),  # for "type"
 )
 blank = st.sampled_from(["", "", " ", "\t"])
 
@@ -615,3 +616,69 @@ def test_plain_json_lines_are_read_by_the_scan(index: IndicatorIndex, tmp_path: 
         "indicator--pegasus-2b",
         "indicator--non-ascii-upper",
     ]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    ['{"time', '{"time": "2026', '{"value": "a", "time": "2026-11-23T09:15:00Z"', '{"value": tru', '{"a": -'],
+)
+def test_json_cut_short_at_the_end_of_the_file(index: IndicatorIndex, tmp_path: Path, tail: str) -> None:
+    """A last line cut off mid-token (an export interrupted): the scan stops at the file's end, never past
+    it, and the file is refused as the pure parser refuses it."""
+    path = write(tmp_path, "cut.jsonl", '{"value": "smscentro.com", "time": "2026-11-23T09:15:00Z"}\n' + tail)
+    assert_engine_answers_as_the_core(index, path, Format.JSONL)
+    assert index.last_route == "pure"
+
+
+declared_types = st.one_of(
+    st.sampled_from(
+        ["", " ", "domain", "Domain-Name", " url ", "ipv4", "IP-DST", "ip", "ipv6-addr", "email"]
+    ),
+    st.sampled_from(["md5", "SHA256", "sha-1", "sha512", "hostname", "ipv9", "IPv4-Addr", "e\u0301mail"]),
+)
+typed_values = st.one_of(
+    values,
+    st.sampled_from(["198.51.100.7", "198.051.100.7", "256.1.1.1", "1.2.3", "0.0.0.0", "1.2.3.4.", "::1"]),
+    st.sampled_from(
+        [SHA, SHA[:40], SHA[:32], SHA[:31] + "g", SHA + SHA, "Boss@Evil.Example", "boss.example"]
+    ),
+)
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(typed_values, plain_times, declared_types), min_size=1, max_size=20))
+def test_scan_and_pure_core_agree_on_generated_typed_files(
+    index: IndicatorIndex, duckdb_index: IndicatorIndex, tmp_path: Path, rows: list[tuple[str, str, str]]
+) -> None:
+    """Declared types (every alias, any case, blanks, unknown names) with values that pass or fail their
+    type's rule: either route answers as the core, and the scan answers itself for every file the pure
+    parser accepts whose times have the common shape."""
+    path = tmp_path / "typed.csv"
+    path.write_bytes(("type,time,value\n" + "".join(f"{ty},{t},{v}\n" for v, t, ty in rows)).encode())
+    for engine in (index, duckdb_index):
+        assert_engine_answers_as_the_core(engine, path, Format.CSV)
+    try:
+        parse(path.read_bytes(), Format.CSV, NOW)
+    except ObservationError:
+        return
+    if all(len(t) == 20 and t.endswith("Z") for _, t, _ in rows):
+        index.match_file(path, Format.CSV, NOW)
+        assert index.last_route == "scan"
+
+
+def test_typed_json_lines_are_read_by_the_scan(index: IndicatorIndex, tmp_path: Path) -> None:
+    lines = [
+        '{"time": "2026-11-23T09:15:00Z", "value": "198.51.100.7", "type": "ip-dst"}',
+        f'{{"time": "2026-11-23T09:15:00Z", "value": "{SHA}", "type": "SHA256"}}',
+        '{"time": "2026-11-23T09:15:00Z", "value": "2001:DB8::1", "type": "ipv6"}',
+        '{"time": "2026-11-23T09:15:00Z", "value": "smscentro.com", "type": null}',
+    ]
+    path = write(tmp_path, "typed.jsonl", "\n".join(lines) + "\n")
+    found = index.match_file(path, Format.JSONL, NOW)
+    assert index.last_route == "scan" and found == pure_matches(path, Format.JSONL)
+    assert len(found) == 5
+    bad = write(
+        tmp_path, "bad.jsonl", '{"time": "2026-11-23T09:15:00Z", "value": "1.2.3.04", "type": "ipv4"}\n'
+    )
+    assert_engine_answers_as_the_core(index, bad, Format.JSONL)
+    assert index.last_route == "pure"

@@ -18,9 +18,11 @@ pieces of a file run on every core, and answers one of three things for a piece:
   routes, which decide exactly.
 - FULL: more lines to look at than the caller made room for (the caller then takes a slower route too).
 
-The plain shapes: CSV whose columns are `time`, `value` and ignored ones, without quotes; JSON lines of
-flat objects whose strings hold no escape, the other values literals or plain numbers, `time` and `value`
-strings once each. A declared type, count or sighting has rules the DuckDB route checks.
+The plain shapes: CSV whose columns are `time`, `value`, `type` and ignored ones, without quotes; JSON
+lines of flat objects whose strings hold no escape, the other values literals or plain numbers, `time` and
+`value` strings once each, `type` a string or null. A declared type is checked as the pure core checks it
+(e-mail addresses have an @, hashes their length of hex digits, IPv4 addresses their exact form; an IPv6
+address goes to Python). A count or a sighting type has rules the DuckDB route checks.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from typing import Any, Final
 
 import numba
 import numpy as np
+
+from gesher.warning.values import ANY_IP, HASH_LENGTHS, TYPE_NAMES, ValueType
 
 _U: Final = np.uint64
 # Byte classes of the line scan: ordinary bytes (including tab), and the few it stops at.
@@ -207,55 +211,162 @@ def _ipv6_shape(buf: Any, start: int, end: int) -> bool:
     return colon and percent != end - 1
 
 
+# Declared types as the scan knows them: 0 none declared, then one code a canonical type. A value of a
+# declared type must pass its type's check (or its line goes to Python: an IPv6 address).
+_KINDS: Final = ("", *ValueType, ANY_IP)
+_NO_TYPE, _DOMAIN, _IPV4, _IPV6, _URL, _EMAIL = 0, 1, 2, 3, 4, 5
+_ANY_IP: Final = len(_KINDS) - 1
+assert _KINDS[_DOMAIN : _EMAIL + 1] == tuple(ValueType)[:5]  # the codes above are the enumeration's order
+# Each accepted type name (ASCII lower case, at most 16 bytes) as two little-endian words, and its code;
+# the hex length each code demands (0: none).
+_TYPE_WORDS: Final = np.array(
+    [[int.from_bytes(name.encode()[:8], "little"), int.from_bytes(name.encode()[8:], "little")]
+     for name in TYPE_NAMES],
+    np.uint64,
+)  # fmt: skip
+_TYPE_CODES: Final = np.array([_KINDS.index(kind) for kind in TYPE_NAMES.values()], np.int64)
+_HEX_LENGTHS: Final = np.array([HASH_LENGTHS.get(k, 0) if k else 0 for k in _KINDS], np.int64)
+assert max(len(name) for name in TYPE_NAMES) <= 16
+
+
+@numba.njit(nogil=True, cache=True)
+def _type_code(buf: Any, start: int, end: int) -> int:
+    """The code of the declared type buf[start:end] (blanks around it dropped, ASCII case ignored): 0 if
+    blank, -1 if not a type name the pure core knows."""
+    while start < end and (buf[start] == 32 or buf[start] == 9):
+        start += 1
+    while end > start and (buf[end - 1] == 32 or buf[end - 1] == 9):
+        end -= 1
+    if start == end:
+        return 0
+    if end - start > 16:
+        return -1
+    words = np.zeros(2, np.uint64)
+    for i in range(start, end):
+        b = buf[i]
+        if b >= 128:
+            return -1
+        if ((b - 65) & 0xFF) < 26:
+            b |= 32
+        words[(i - start) >> 3] |= _U(b) << _U(8 * ((i - start) & 7))
+    for j in range(_TYPE_WORDS.shape[0]):
+        if _TYPE_WORDS[j, 0] == words[0] and _TYPE_WORDS[j, 1] == words[1]:
+            return int(_TYPE_CODES[j])
+    return -1
+
+
+@numba.njit(nogil=True, cache=True)
+def _ipv4_shape(buf: Any, start: int, end: int) -> bool:
+    """Whether buf[start:end] is `values.IPV4_SHAPE`: four decimal octets up to 255 without leading zeros
+    (what `ipaddress.IPv4Address` reads, as its own text)."""
+    octets, digits, octet = 0, 0, 0
+    for i in range(start, end + 1):
+        if i == end or buf[i] == 46:
+            if digits == 0 or octet > 255 or octets == 4:
+                return False
+            octets += 1
+            digits, octet = 0, 0
+        else:
+            b = buf[i]
+            if ((b - 48) & 0xFF) >= 10 or (digits == 1 and octet == 0) or digits == 3:
+                return False
+            digits += 1
+            octet = octet * 10 + b - 48
+    return octets == 4
+
+
+@numba.njit(nogil=True, cache=True)
+def _typed_value(buf: Any, start: int, end: int, kind: int) -> int:
+    """A value of a declared type against its type's rule: 0 it passes, 1 its line goes to Python (an
+    IPv6 address, which `ipaddress` decides), -1 it fails (the slower routes say why)."""
+    colon = False
+    at = False
+    hex_digits = True
+    for i in range(start, end):
+        b = buf[i]
+        colon |= b == 58
+        at |= b == 64
+        hex_digits &= ((b - 48) & 0xFF) < 10 or (((b | 32) - 97) & 0xFF) < 6
+    if kind == _EMAIL:
+        return 0 if at else -1
+    if _HEX_LENGTHS[kind] > 0:
+        return 0 if hex_digits and end - start == _HEX_LENGTHS[kind] else -1
+    if kind == _IPV6 or (kind == _ANY_IP and colon):
+        return 1 if colon else -1
+    if kind in (_IPV4, _ANY_IP):
+        return 0 if _ipv4_shape(buf, start, end) else -1
+    return 0
+
+
 @numba.njit(inline="always")
 def _bloom_bits(h: Any) -> Any:
     return (_U(1) << (h & _U(63))) | (_U(1) << ((h >> _U(6)) & _U(63))) | (_U(1) << ((h >> _U(12)) & _U(63)))
 
 
-# What a line's time and value make of it.
-_SKIP, _LIST, _DOUBT = 0, 1, 2
+@numba.njit(inline="always")
+def _list(out: Any, listed: int, line: int, line_end: int) -> tuple[int, int]:
+    """List a line: (0 to go on, or 2 if `out` is full; how many lines are listed now)."""
+    if listed == out.shape[0]:
+        return 2, listed
+    out[listed, 0] = line
+    out[listed, 1] = line_end
+    return 0, listed + 1
 
 
 @numba.njit(inline="always")
-def _verdict(
+def _judge(
     buf: Any,
+    line: int,
+    line_end: int,
     time_start: int,
     time_end: int,
     value_start: int,
     value_end: int,
     non_ascii: bool,
+    kind: int,
     latest: int,
     bloom: Any,
     shift: Any,
     table: Any,
-) -> int:
-    """_LIST a line whose value may match (or that Python must decide), _SKIP one that cannot match, _DOUBT
-    one the scan is not sure the pure parser accepts."""
+    out: Any,
+    listed: int,
+) -> tuple[int, int]:
+    """What a line's time, value and declared type (`kind`: 0 none, -1 unknown) make of it: listed if its
+    value may match (or Python must decide it), passed over if it cannot match, suspect if the scan is not
+    sure the pure parser accepts it. (0 to go on, 1 suspect or 2 full; how many lines are listed now.)"""
     when = _time_ordinal(buf, time_start, time_end)
     if when < 0 or when > latest:
-        return _DOUBT
+        return 1, listed
     while value_start < value_end and (buf[value_start] == 32 or buf[value_start] == 9):
         value_start += 1
     while value_end > value_start and (buf[value_end - 1] == 32 or buf[value_end - 1] == 9):
         value_end -= 1
     if value_end == value_start or (value_end - value_start == 1 and buf[value_start] == 46):
-        return _DOUBT  # no normal form ('' or '.')
+        return 1, listed  # no normal form ('' or '.')
+    if kind < 0:
+        return 1, listed
+    if kind > 0:
+        typed = _typed_value(buf, value_start, value_end, kind)
+        if typed < 0:
+            return 1, listed
+        if typed > 0:
+            return _list(out, listed, line, line_end)
     if non_ascii:
-        return _LIST
+        return _list(out, listed, line, line_end)
     key_end = value_end - 1 if buf[value_end - 1] == 46 else value_end
     h, colon = _key_hash(buf, value_start, key_end)
     if colon and _ipv6_shape(buf, value_start, value_end):
-        return _LIST
+        return _list(out, listed, line, line_end)
     bits = _bloom_bits(h)
     if bloom[h >> shift] & bits != bits:
-        return _SKIP
+        return 0, listed
     mask = _U(table.size - 1)
     slot = h & mask
     while table[slot] != h:
         if table[slot] == 0:
-            return _SKIP
+            return 0, listed
         slot = (slot + _U(1)) & mask
-    return _LIST
+    return _list(out, listed, line, line_end)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -266,6 +377,7 @@ def _scan_csv(
     columns: int,
     time_column: int,
     value_column: int,
+    type_column: int,
     latest: int,
     max_line: int,
     bloom: Any,
@@ -282,7 +394,7 @@ def _scan_csv(
         line = pos
         column = 0
         field = pos
-        time_start = time_end = value_start = value_end = -1
+        time_start = time_end = value_start = value_end = type_start = type_end = -1
         non_ascii = False
         line_end = end
         while pos < end:
@@ -294,6 +406,8 @@ def _scan_csv(
                     time_start, time_end = field, pos
                 elif column == value_column:
                     value_start, value_end = field, pos
+                elif column == type_column:
+                    type_start, type_end = field, pos
                 column += 1
                 pos += 1
                 field = pos
@@ -316,28 +430,27 @@ def _scan_csv(
             time_start, time_end = field, line_end
         elif column == value_column:
             value_start, value_end = field, line_end
+        elif column == type_column:
+            type_start, type_end = field, line_end
         if column + 1 != columns or line_end - line > max_line:
             return 1, listed
-        verdict = _verdict(
-            buf, time_start, time_end, value_start, value_end, non_ascii, latest, bloom, shift, table
-        )
-        if verdict == _DOUBT:
-            return 1, listed
-        if verdict == _LIST:
-            if listed == out.shape[0]:
-                return 2, listed
-            out[listed, 0] = line
-            out[listed, 1] = line_end
-            listed += 1
+        kind = _type_code(buf, type_start, type_end) if type_column >= 0 else 0
+        status, listed = _judge(
+            buf, line, line_end, time_start, time_end, value_start, value_end, non_ascii, kind, latest,
+            bloom, shift, table, out, listed,
+        )  # fmt: skip
+        if status != 0:
+            return status, listed
     return 0, listed
 
 
-# JSON object keys of up to eight bytes as little-endian words, with their lengths.
-_TIME_KEY: Final = int.from_bytes(b"time", "little")
-_VALUE_KEY: Final = int.from_bytes(b"value", "little")
-_OTHER_KEYS: Final = np.array(
-    [int.from_bytes(k, "little") for k in (b"type", b"count", b"sighting")], np.uint64
-)
+# JSON object keys of up to eight bytes as little-endian words (a key holds no zero byte, so the word
+# tells the length too).
+_TIME_KEY: Final = _U(int.from_bytes(b"time", "little"))
+_VALUE_KEY: Final = _U(int.from_bytes(b"value", "little"))
+_TYPE_KEY: Final = _U(int.from_bytes(b"type", "little"))
+_COUNT_KEY: Final = _U(int.from_bytes(b"count", "little"))
+_SIGHTING_KEY: Final = _U(int.from_bytes(b"sighting", "little"))
 
 
 @numba.njit(inline="always")
@@ -420,7 +533,8 @@ def _scan_jsonl(
 ) -> tuple[int, int]:
     """(status, lines listed in `out`) for the JSON lines of buf[start:end]: only flat objects whose string
     keys and values hold no escape or control byte, whose other values are literals or plain numbers, with
-    `time` and `value` strings once each and none of `type`, `count` and `sighting`."""
+    `time` and `value` strings once each, `type` a string or null at most once, and no `count` or
+    `sighting`."""
     shift = _U(bloom_shift)
     listed = 0
     pos = start
@@ -431,6 +545,7 @@ def _scan_jsonl(
             return 1, listed
         pos += 1
         time_start = time_end = value_start = value_end = -1
+        kind, typed = 0, False
         non_ascii = False
         while True:  # one "key": value pair a turn
             pos = _json_blanks(buf, pos, end)
@@ -456,23 +571,28 @@ def _scan_jsonl(
                 non_ascii |= odd
                 pos = text_end + 1
             else:
+                text_start = -pos  # (negative: where the literal or number starts)
                 pos = _json_scalar_end(buf, pos, end)
                 if pos < 0:
                     return 1, listed
-            key = _U(0)
+            key = _U(0)  # (a key longer than eight bytes is none of these)
             if key_end - key_start <= 8:
                 for k in range(key_start, key_end):
                     key |= _U(buf[k]) << _U(8 * (k - key_start))
-            length = key_end - key_start
-            if length == 4 and key == _TIME_KEY:
+            if key == _TIME_KEY:
                 if time_start >= 0 or text_start < 0:
                     return 1, listed
                 time_start, time_end = text_start, text_end
-            elif length == 5 and key == _VALUE_KEY:
+            elif key == _VALUE_KEY:
                 if value_start >= 0 or text_start < 0:
                     return 1, listed
                 value_start, value_end = text_start, text_end
-            elif length <= 8 and (key == _OTHER_KEYS[0] or key == _OTHER_KEYS[1] or key == _OTHER_KEYS[2]):
+            elif key == _TYPE_KEY:
+                if typed or (text_start < 0 and buf[-text_start] != 110):  # a string or null ('n') once
+                    return 1, listed
+                kind = _type_code(buf, text_start, text_end) if text_start >= 0 else 0
+                typed = True
+            elif key in (_COUNT_KEY, _SIGHTING_KEY):
                 return 1, listed
             pos = _json_blanks(buf, pos, end)
             if pos == end:
@@ -495,17 +615,12 @@ def _scan_jsonl(
                 return 1, listed
         if time_start < 0 or value_start < 0 or line_end - line > max_line:
             return 1, listed
-        verdict = _verdict(
-            buf, time_start, time_end, value_start, value_end, non_ascii, latest, bloom, shift, table
-        )
-        if verdict == _DOUBT:
-            return 1, listed
-        if verdict == _LIST:
-            if listed == out.shape[0]:
-                return 2, listed
-            out[listed, 0] = line
-            out[listed, 1] = line_end
-            listed += 1
+        status, listed = _judge(
+            buf, line, line_end, time_start, time_end, value_start, value_end, non_ascii, kind, latest,
+            bloom, shift, table, out, listed,
+        )  # fmt: skip
+        if status != 0:
+            return status, listed
     return 0, listed
 
 
@@ -581,20 +696,23 @@ def scan_csv(
     columns: int,
     time_column: int,
     value_column: int,
+    type_column: int,
     latest: int,
     max_line: int,
     keys: KeyTable,
     out: Any,
 ) -> tuple[Status, int]:
     """Scan the CSV lines of data[start:end] (a uint8 array; `start` at a line's start, `end` after a
-    newline or at the file's end), whose `columns` fields hold the time and the value at the positions
-    given: (status, how many lines are listed in `out`, an (n, 2) int64 array of line starts and ends).
-    `latest` is the `time_ordinal` of the latest time accepted. Releases the GIL."""
+    newline or at the file's end), whose `columns` fields hold the time, the value and the declared type
+    (-1: no type column) at the positions given: (status, how many lines are listed in `out`, an (n, 2)
+    int64 array of line starts and ends). `latest` is the `time_ordinal` of the latest time accepted.
+    Releases the GIL."""
     bloom, table = keys.arrays()
     shift = 64 - (bloom.size.bit_length() - 1)
     status, listed = _scan_csv(
-        data, start, end, columns, time_column, value_column, latest, max_line, bloom, shift, table, out
-    )
+        data, start, end, columns, time_column, value_column, type_column, latest, max_line,
+        bloom, shift, table, out,
+    )  # fmt: skip
     return Status(status), int(listed)
 
 

@@ -5,9 +5,10 @@ Python cannot do this at that rate (a set manages ~3M lookups/s, and merely turn
 Python strings costs seconds), so the files never become Python objects. Three routes, each answering as
 the pure core (`gesher.warning.observations`) would, the first that is sure answers:
 
-1. the compiled scan (`gesher.warning.observation_scan`, ~2x DuckDB's rate) for plain files: CSV of `time`,
-   `value` and ignored columns, or JSON lines of flat objects, times in the common shape; it lists the few
-   lines that may match, which the pure core then parses and the indicator table decides exactly;
+1. the compiled scan (`gesher.warning.observation_scan`, ~2x DuckDB's rate) for plain files: CSV of
+   `time`, `value`, `type` and ignored columns, or JSON lines of flat objects, times in the common shape;
+   it lists the few lines that may match, which the pure core then parses and the indicator table
+   decides exactly;
 2. DuckDB, for every file the pure parser accepts (below);
 3. the pure parser itself, which refuses a bad file with its line-precise errors.
 
@@ -73,7 +74,7 @@ _FETCH: Final = 10_000
 _PIECE: Final = 16 << 20
 _LISTED: Final = 1 << 16
 # CSV files with only these columns can take the compiled scan.
-_SCANNED: Final = frozenset({"time", "value", None})
+_SCANNED: Final = frozenset({"time", "value", "type", None})
 # Sentinel join keys of the rows Python must normalise (a possible IPv6 address) and of the rows SQL
 # considers suspect; the indicator table has a row of each, so that one semi join lets through every row
 # Python needs. A value whose key hashes as a sentinel's is merely handed to Python or the pure core.
@@ -237,13 +238,16 @@ class IndicatorIndex:
             return None
         pieces: list[tuple[Any, int, int]] = []
         for path, start in files:
-            size = path.stat().st_size
-            if size > start:
+            if path.stat().st_size <= start:
+                continue
+            try:  # the scan's bounds are the mapping's, whatever the file became since
                 data = np.memmap(path, np.uint8, mode="r")
-                bounds = _piece_bounds(data, start, size, limits.max_line_length)
-                if bounds is None:
-                    return None
-                pieces += [(data, a, b) for a, b in pairwise(bounds)]
+            except (OSError, ValueError):
+                return None
+            bounds = _piece_bounds(data, start, data.size, limits.max_line_length)
+            if bounds is None:
+                return None
+            pieces += [(data, a, b) for a, b in pairwise(bounds)]
         self._keys.arrays()  # built (if anything was added since) here, once, not by the threads
         max_line = limits.max_line_length
 
@@ -256,8 +260,9 @@ class IndicatorIndex:
                 )
             else:
                 time, value = columns.index("time"), columns.index("value")
+                kind = columns.index("type") if "type" in columns else -1
                 status, listed = observation_scan.scan_csv(
-                    data, start, end, len(columns), time, value, latest, max_line, self._keys, out
+                    data, start, end, len(columns), time, value, kind, latest, max_line, self._keys, out
                 )
             return status, [bytes(data[a:b]) for a, b in out[:listed].tolist()]
 
