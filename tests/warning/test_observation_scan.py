@@ -96,6 +96,8 @@ def scan_body(
     time_column: int = 0,
     value_column: int = 1,
     type_column: int = -1,
+    count_column: int = -1,
+    sighting_column: int = -1,
     latest: int = LATEST,
     max_line: int = DEFAULT_LIMITS.max_line_length,
     rows: int = 256,
@@ -112,6 +114,8 @@ def scan_body(
         time_column,
         value_column,
         type_column,
+        count_column,
+        sighting_column,
         latest,
         max_line,
         keys,
@@ -306,7 +310,9 @@ def test_scan_keeps_to_its_range() -> None:
     data = np.frombuffer(body, np.uint8)
     out = np.zeros((8, 2), np.int64)
     max_line = DEFAULT_LIMITS.max_line_length
-    status, listed = scan_csv(data, starts[1], starts[2], 2, 0, 1, -1, LATEST, max_line, key_table(KEYS), out)
+    status, listed = scan_csv(
+        data, starts[1], starts[2], 2, 0, 1, -1, -1, -1, LATEST, max_line, key_table(KEYS), out
+    )
     assert (status, listed) == (Status.CLEAN, 1)
     assert out[0].tolist() == [starts[1], starts[2] - 1]
 

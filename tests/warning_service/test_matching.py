@@ -132,7 +132,7 @@ def test_mixed_case_trailing_dots_addresses_and_hashes_match_as_the_pure_core_sa
     assert Match(AT, "weather4free.com", "indicator--pegasus-1", ValueType.DOMAIN) in found
 
 
-def test_typed_columns_counts_and_sighting_types(index: IndicatorIndex, tmp_path: Path) -> None:
+def test_typed_columns_counts_and_sighting_types(either_index: IndicatorIndex, tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "typed.csv",
@@ -142,8 +142,8 @@ def test_typed_columns_counts_and_sighting_types(index: IndicatorIndex, tmp_path
         "2001:DB8::1,2026-11-23T09:15:00Z,IPv6-Addr,2,2\n"
         f"{SHA},2026-11-23T09:15:00Z,SHA256,,sighting\n",
     )
-    found = index.match_file(path, Format.CSV, NOW)
-    assert index.last_route == "duckdb" and found == pure_matches(path, Format.CSV)
+    found = either_index.match_file(path, Format.CSV, NOW)
+    assert either_index.last_route == fast_route(either_index) and found == pure_matches(path, Format.CSV)
     assert [(m.key, m.count, m.sighting) for m in found] == [
         ("indicator--ip4", 1, SightingType.SIGHTING),
         ("indicator--ip6", 2, SightingType.EXPIRATION),
@@ -564,7 +564,7 @@ def test_lines_the_scan_is_not_sure_of_go_to_the_slower_routes(
 
 # JSON text as exporters write it, and near misses of it, for the compiled scan's JSON reading.
 json_keys = st.sampled_from(
-    ["time", "value", "value", "src", "port", "Time", "type", "\u00e9", "va\\u006cue"]
+    ["time", "value", "value", "src", "port", "Time", "type", "count", "sighting", "\u00e9", "va\\u006cue"]
 )
 json_texts = st.one_of(
     st.builds(lambda t: f'"{t}"', st.one_of(plain_times, values)),
@@ -573,6 +573,9 @@ json_texts = st.one_of(
     ),
     st.sampled_from(["true", "false", "null", "nul", "True", "{}", "[]", '"a\\"b"', '"\t"', '""']),
     st.sampled_from(['"domain"', '"IPv4"', '"ip-dst"', '"md5"', '"ipv9"', '" url "']),  # for "type"
+    st.sampled_from(
+        ['"false-positive"', '" 2"', '"3"', "2", "3", "999999999", "1000000000"]
+    ),  # and the others
 )
 blank = st.sampled_from(["", "", " ", "\t"])
 
@@ -645,23 +648,37 @@ typed_values = st.one_of(
 )
 
 
-@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(typed_values, plain_times, declared_types), min_size=1, max_size=20))
+counts = st.sampled_from(["", " 7", "1", "0", "007", "999999999", "1000000000", "-1", "1.5", "x", "\u0663"])
+sighting_types = st.sampled_from(
+    ["", "0", "2", "3", "sighting", "false-positive", " expiration ", "Sighting", "x", "\u0661"]
+)
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(
+        st.tuples(typed_values, plain_times, declared_types, counts, sighting_types), min_size=1, max_size=20
+    )
+)
 def test_scan_and_pure_core_agree_on_generated_typed_files(
-    index: IndicatorIndex, duckdb_index: IndicatorIndex, tmp_path: Path, rows: list[tuple[str, str, str]]
+    index: IndicatorIndex,
+    duckdb_index: IndicatorIndex,
+    tmp_path: Path,
+    rows: list[tuple[str, str, str, str, str]],
 ) -> None:
     """Declared types (every alias, any case, blanks, unknown names) with values that pass or fail their
-    type's rule: either route answers as the core, and the scan answers itself for every file the pure
-    parser accepts whose times have the common shape."""
+    type's rule, counts and sighting types good and bad: either route answers as the core, and the scan
+    answers itself for every file the pure parser accepts whose times have the common shape."""
     path = tmp_path / "typed.csv"
-    path.write_bytes(("type,time,value\n" + "".join(f"{ty},{t},{v}\n" for v, t, ty in rows)).encode())
+    text = "sighting,type,time,count,value\n" + "".join(f"{s},{ty},{t},{c},{v}\n" for v, t, ty, c, s in rows)
+    path.write_bytes(text.encode())
     for engine in (index, duckdb_index):
         assert_engine_answers_as_the_core(engine, path, Format.CSV)
     try:
         parse(path.read_bytes(), Format.CSV, NOW)
     except ObservationError:
         return
-    if all(len(t) == 20 and t.endswith("Z") for _, t, _ in rows):
+    if all(len(t) == 20 and t.endswith("Z") for _, t, *_ in rows):
         index.match_file(path, Format.CSV, NOW)
         assert index.last_route == "scan"
 

@@ -18,11 +18,10 @@ pieces of a file run on every core, and answers one of three things for a piece:
   routes, which decide exactly.
 - FULL: more lines to look at than the caller made room for (the caller then takes a slower route too).
 
-The plain shapes: CSV whose columns are `time`, `value`, `type` and ignored ones, without quotes; JSON
-lines of flat objects whose strings hold no escape, the other values literals or plain numbers, `time` and
-`value` strings once each, `type` a string or null. A declared type is checked as the pure core checks it
-(e-mail addresses have an @, hashes their length of hex digits, IPv4 addresses their exact form; an IPv6
-address goes to Python). A count or a sighting type has rules the DuckDB route checks.
+The plain shapes: CSV without quotes; JSON lines of flat objects whose strings hold no escape, the other
+values literals or plain numbers, each known key at most once. A declared type is checked as the pure core
+checks it (e-mail addresses have an @, hashes their length of hex digits, IPv4 addresses their exact form;
+an IPv6 address goes to Python), and so are counts and sighting types.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from typing import Any, Final
 import numba
 import numpy as np
 
+from gesher.warning.observations import MAX_COUNT, SIGHTING_NAMES
 from gesher.warning.values import ANY_IP, HASH_LENGTHS, TYPE_NAMES, ValueType
 
 _U: Final = np.uint64
@@ -217,42 +217,76 @@ _KINDS: Final = ("", *ValueType, ANY_IP)
 _NO_TYPE, _DOMAIN, _IPV4, _IPV6, _URL, _EMAIL = 0, 1, 2, 3, 4, 5
 _ANY_IP: Final = len(_KINDS) - 1
 assert _KINDS[_DOMAIN : _EMAIL + 1] == tuple(ValueType)[:5]  # the codes above are the enumeration's order
-# Each accepted type name (ASCII lower case, at most 16 bytes) as two little-endian words, and its code;
-# the hex length each code demands (0: none).
-_TYPE_WORDS: Final = np.array(
-    [[int.from_bytes(name.encode()[:8], "little"), int.from_bytes(name.encode()[8:], "little")]
-     for name in TYPE_NAMES],
-    np.uint64,
-)  # fmt: skip
+
+
+def _name_words(names: Sequence[str]) -> Any:
+    """Names of at most 16 ASCII bytes as rows of two little-endian words (a name holds no zero byte, so
+    the words tell its length too)."""
+    assert all(len(n) <= 16 and n.isascii() for n in names)
+    return np.array([[int.from_bytes(n.encode()[:8], "little"), int.from_bytes(n.encode()[8:], "little")]
+                     for n in names], np.uint64)  # fmt: skip
+
+
+# The accepted type names (ASCII lower case) and each one's code; the hex length each code demands.
+_TYPE_WORDS: Final = _name_words(list(TYPE_NAMES))
 _TYPE_CODES: Final = np.array([_KINDS.index(kind) for kind in TYPE_NAMES.values()], np.int64)
 _HEX_LENGTHS: Final = np.array([HASH_LENGTHS.get(k, 0) if k else 0 for k in _KINDS], np.int64)
-assert max(len(name) for name in TYPE_NAMES) <= 16
+_SIGHTING_WORDS: Final = _name_words(list(SIGHTING_NAMES))
+assert MAX_COUNT == 10**9 - 1  # a count is 1 to 9 digits
+
+
+@numba.njit(nogil=True, cache=True)
+def _name_index(buf: Any, start: int, end: int, names: Any, fold_case: bool) -> int:
+    """Which row of `names` the text buf[start:end] is, blanks around it dropped (and ASCII case, if
+    `fold_case`): -2 if it is blank, -1 if it is none of them."""
+    while start < end and (buf[start] == 32 or buf[start] == 9):
+        start += 1
+    while end > start and (buf[end - 1] == 32 or buf[end - 1] == 9):
+        end -= 1
+    if start == end:
+        return -2
+    if end - start > 16:
+        return -1
+    w0 = w1 = _U(0)
+    for i in range(start, end):
+        b = buf[i]
+        if b == 0 or b >= 128:
+            return -1
+        if fold_case and ((b - 65) & 0xFF) < 26:
+            b |= 32
+        if i - start < 8:
+            w0 |= _U(b) << _U(8 * (i - start))
+        else:
+            w1 |= _U(b) << _U(8 * (i - start - 8))
+    for j in range(names.shape[0]):
+        if names[j, 0] == w0 and names[j, 1] == w1:
+            return j
+    return -1
 
 
 @numba.njit(nogil=True, cache=True)
 def _type_code(buf: Any, start: int, end: int) -> int:
     """The code of the declared type buf[start:end] (blanks around it dropped, ASCII case ignored): 0 if
     blank, -1 if not a type name the pure core knows."""
+    j = _name_index(buf, start, end, _TYPE_WORDS, True)
+    return 0 if j == -2 else -1 if j == -1 else int(_TYPE_CODES[j])
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_ok(buf: Any, start: int, end: int) -> bool:
+    """Whether buf[start:end] is a count the pure core accepts in CSV: blank, or 1 to 9 digits, not 0."""
     while start < end and (buf[start] == 32 or buf[start] == 9):
         start += 1
     while end > start and (buf[end - 1] == 32 or buf[end - 1] == 9):
         end -= 1
-    if start == end:
-        return 0
-    if end - start > 16:
-        return -1
-    words = np.zeros(2, np.uint64)
+    if end - start > 9:
+        return False
+    nonzero = start == end
     for i in range(start, end):
-        b = buf[i]
-        if b >= 128:
-            return -1
-        if ((b - 65) & 0xFF) < 26:
-            b |= 32
-        words[(i - start) >> 3] |= _U(b) << _U(8 * ((i - start) & 7))
-    for j in range(_TYPE_WORDS.shape[0]):
-        if _TYPE_WORDS[j, 0] == words[0] and _TYPE_WORDS[j, 1] == words[1]:
-            return int(_TYPE_CODES[j])
-    return -1
+        if ((buf[i] - 48) & 0xFF) >= 10:
+            return False
+        nonzero |= buf[i] != 48
+    return nonzero
 
 
 @numba.njit(nogil=True, cache=True)
@@ -378,6 +412,8 @@ def _scan_csv(
     time_column: int,
     value_column: int,
     type_column: int,
+    count_column: int,
+    sighting_column: int,
     latest: int,
     max_line: int,
     bloom: Any,
@@ -395,6 +431,7 @@ def _scan_csv(
         column = 0
         field = pos
         time_start = time_end = value_start = value_end = type_start = type_end = -1
+        count_start = count_end = sighting_start = sighting_end = -1
         non_ascii = False
         line_end = end
         while pos < end:
@@ -408,6 +445,10 @@ def _scan_csv(
                     value_start, value_end = field, pos
                 elif column == type_column:
                     type_start, type_end = field, pos
+                elif column == count_column:
+                    count_start, count_end = field, pos
+                elif column == sighting_column:
+                    sighting_start, sighting_end = field, pos
                 column += 1
                 pos += 1
                 field = pos
@@ -432,7 +473,18 @@ def _scan_csv(
             value_start, value_end = field, line_end
         elif column == type_column:
             type_start, type_end = field, line_end
+        elif column == count_column:
+            count_start, count_end = field, line_end
+        elif column == sighting_column:
+            sighting_start, sighting_end = field, line_end
         if column + 1 != columns or line_end - line > max_line:
+            return 1, listed
+        if count_column >= 0 and not _count_ok(buf, count_start, count_end):
+            return 1, listed
+        if (
+            sighting_column >= 0
+            and _name_index(buf, sighting_start, sighting_end, _SIGHTING_WORDS, False) == -1
+        ):
             return 1, listed
         kind = _type_code(buf, type_start, type_end) if type_column >= 0 else 0
         status, listed = _judge(
@@ -520,6 +572,24 @@ def _json_scalar_end(buf: Any, pos: int, end: int) -> int:
 
 
 @numba.njit(nogil=True, cache=True)
+def _json_count_ok(buf: Any, start: int, end: int) -> bool:
+    """Whether the JSON literal or number buf[start:end] is a count the pure core accepts: null, or 1 to
+    9 digits without a leading zero (the scan's numbers have no exponent; a sign or a fraction fails)."""
+    if buf[start] == 110:  # null
+        return True
+    return end - start <= 9 and buf[start] != 48 and _digits(buf, start, end) == end
+
+
+@numba.njit(nogil=True, cache=True)
+def _json_sighting_ok(buf: Any, start: int, end: int, string: bool) -> bool:
+    """Whether the JSON string text (or literal or number) buf[start:end] is a sighting type the pure core
+    accepts: null, 0 to 2, or a string naming one (a blank string is the default)."""
+    if string:
+        return _name_index(buf, start, end, _SIGHTING_WORDS, False) != -1
+    return buf[start] == 110 or (end - start == 1 and buf[start] <= 50)  # null, or one digit up to '2'
+
+
+@numba.njit(nogil=True, cache=True)
 def _scan_jsonl(
     buf: Any,
     start: int,
@@ -545,7 +615,7 @@ def _scan_jsonl(
             return 1, listed
         pos += 1
         time_start = time_end = value_start = value_end = -1
-        kind, typed = 0, False
+        kind, typed, counted, sighted = 0, False, False, False
         non_ascii = False
         while True:  # one "key": value pair a turn
             pos = _json_blanks(buf, pos, end)
@@ -592,8 +662,16 @@ def _scan_jsonl(
                     return 1, listed
                 kind = _type_code(buf, text_start, text_end) if text_start >= 0 else 0
                 typed = True
-            elif key in (_COUNT_KEY, _SIGHTING_KEY):
-                return 1, listed
+            elif key == _COUNT_KEY:  # (a string count is refused by the core)
+                if counted or text_start >= 0 or not _json_count_ok(buf, -text_start, pos):
+                    return 1, listed
+                counted = True
+            elif key == _SIGHTING_KEY:
+                string = text_start >= 0
+                first, last = (text_start, text_end) if string else (-text_start, pos)
+                if sighted or not _json_sighting_ok(buf, first, last, string):
+                    return 1, listed
+                sighted = True
             pos = _json_blanks(buf, pos, end)
             if pos == end:
                 return 1, listed
@@ -697,21 +775,23 @@ def scan_csv(
     time_column: int,
     value_column: int,
     type_column: int,
+    count_column: int,
+    sighting_column: int,
     latest: int,
     max_line: int,
     keys: KeyTable,
     out: Any,
 ) -> tuple[Status, int]:
     """Scan the CSV lines of data[start:end] (a uint8 array; `start` at a line's start, `end` after a
-    newline or at the file's end), whose `columns` fields hold the time, the value and the declared type
-    (-1: no type column) at the positions given: (status, how many lines are listed in `out`, an (n, 2)
-    int64 array of line starts and ends). `latest` is the `time_ordinal` of the latest time accepted.
-    Releases the GIL."""
+    newline or at the file's end), whose `columns` fields hold the time, the value, the declared type,
+    the count and the sighting type (-1: no such column) at the positions given: (status, how many lines
+    are listed in `out`, an (n, 2) int64 array of line starts and ends). `latest` is the `time_ordinal` of
+    the latest time accepted. Releases the GIL."""
     bloom, table = keys.arrays()
     shift = 64 - (bloom.size.bit_length() - 1)
     status, listed = _scan_csv(
-        data, start, end, columns, time_column, value_column, type_column, latest, max_line,
-        bloom, shift, table, out,
+        data, start, end, columns, time_column, value_column, type_column, count_column, sighting_column,
+        latest, max_line, bloom, shift, table, out,
     )  # fmt: skip
     return Status(status), int(listed)
 

@@ -5,10 +5,10 @@ Python cannot do this at that rate (a set manages ~3M lookups/s, and merely turn
 Python strings costs seconds), so the files never become Python objects. Three routes, each answering as
 the pure core (`gesher.warning.observations`) would, the first that is sure answers:
 
-1. the compiled scan (`gesher.warning.observation_scan`, ~2x DuckDB's rate) for plain files: CSV of
-   `time`, `value`, `type` and ignored columns, or JSON lines of flat objects, times in the common shape;
-   it lists the few lines that may match, which the pure core then parses and the indicator table
-   decides exactly;
+1. the compiled scan (`gesher.warning.observation_scan`, ~2x DuckDB's rate) for plain files: CSV
+   without quotes, or JSON lines of flat objects without escapes, times in the common shape; it lists
+   the few lines that may match, which the pure core then parses and the indicator table decides
+   exactly;
 2. DuckDB, for every file the pure parser accepts (below);
 3. the pure parser itself, which refuses a bad file with its line-precise errors.
 
@@ -73,8 +73,6 @@ _FETCH: Final = 10_000
 # piece may list for Python to look at (more, and the file takes the DuckDB route, made for that).
 _PIECE: Final = 16 << 20
 _LISTED: Final = 1 << 16
-# CSV files with only these columns can take the compiled scan.
-_SCANNED: Final = frozenset({"time", "value", "type", None})
 # Sentinel join keys of the rows Python must normalise (a possible IPv6 address) and of the rows SQL
 # considers suspect; the indicator table has a row of each, so that one semi join lets through every row
 # Python needs. A value whose key hashes as a sentinel's is merely handed to Python or the pure core.
@@ -234,7 +232,7 @@ class IndicatorIndex:
         latest = observation_scan.time_ordinal(
             f"{(now + limits.clock_skew).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
         )
-        if not self.compiled_scan or latest < 0 or (columns is not None and not set(columns) <= _SCANNED):
+        if not self.compiled_scan or latest < 0:
             return None
         pieces: list[tuple[Any, int, int]] = []
         for path, start in files:
@@ -259,10 +257,12 @@ class IndicatorIndex:
                     data, start, end, latest, max_line, self._keys, out
                 )
             else:
-                time, value = columns.index("time"), columns.index("value")
-                kind = columns.index("type") if "type" in columns else -1
+                at = [
+                    columns.index(c) if c in columns else -1
+                    for c in ("time", "value", "type", "count", "sighting")
+                ]
                 status, listed = observation_scan.scan_csv(
-                    data, start, end, len(columns), time, value, kind, latest, max_line, self._keys, out
+                    data, start, end, len(columns), *at, latest, max_line, self._keys, out
                 )
             return status, [bytes(data[a:b]) for a, b in out[:listed].tolist()]
 
