@@ -111,11 +111,7 @@ def scan_body(
         len(header),
         data.size,
         columns,
-        time_column,
-        value_column,
-        type_column,
-        count_column,
-        sighting_column,
+        [time_column, value_column, type_column, count_column, sighting_column],
         latest,
         max_line,
         keys,
@@ -311,7 +307,7 @@ def test_scan_keeps_to_its_range() -> None:
     out = np.zeros((8, 2), np.int64)
     max_line = DEFAULT_LIMITS.max_line_length
     status, listed = scan_csv(
-        data, starts[1], starts[2], 2, 0, 1, -1, -1, -1, LATEST, max_line, key_table(KEYS), out
+        data, starts[1], starts[2], 2, [0, 1, -1, -1, -1], LATEST, max_line, key_table(KEYS), out
     )
     assert (status, listed) == (Status.CLEAN, 1)
     assert out[0].tolist() == [starts[1], starts[2] - 1]

@@ -337,21 +337,13 @@ def _bloom_bits(h: Any) -> Any:
     return (_U(1) << (h & _U(63))) | (_U(1) << ((h >> _U(6)) & _U(63))) | (_U(1) << ((h >> _U(12)) & _U(63)))
 
 
-@numba.njit(inline="always")
-def _list(out: Any, listed: int, line: int, line_end: int) -> tuple[int, int]:
-    """List a line: (0 to go on, or 2 if `out` is full; how many lines are listed now)."""
-    if listed == out.shape[0]:
-        return 2, listed
-    out[listed, 0] = line
-    out[listed, 1] = line_end
-    return 0, listed + 1
+# What a line's time, value and declared type make of it.
+_SKIP, _LIST, _DOUBT = 0, 1, 2
 
 
 @numba.njit(inline="always")
-def _judge(
+def _verdict(
     buf: Any,
-    line: int,
-    line_end: int,
     time_start: int,
     time_end: int,
     value_start: int,
@@ -362,45 +354,54 @@ def _judge(
     bloom: Any,
     shift: Any,
     table: Any,
-    out: Any,
-    listed: int,
-) -> tuple[int, int]:
-    """What a line's time, value and declared type (`kind`: 0 none, -1 unknown) make of it: listed if its
-    value may match (or Python must decide it), passed over if it cannot match, suspect if the scan is not
-    sure the pure parser accepts it. (0 to go on, 1 suspect or 2 full; how many lines are listed now.)"""
+) -> int:
+    """_LIST a line whose value may match (or that Python must decide), _SKIP one that cannot match, _DOUBT
+    one the scan is not sure the pure parser accepts. `kind`: the declared type's code (0 none, -1 not a
+    type name)."""
     when = _time_ordinal(buf, time_start, time_end)
-    if when < 0 or when > latest:
-        return 1, listed
+    if when < 0 or when > latest or kind < 0:
+        return _DOUBT
     while value_start < value_end and (buf[value_start] == 32 or buf[value_start] == 9):
         value_start += 1
     while value_end > value_start and (buf[value_end - 1] == 32 or buf[value_end - 1] == 9):
         value_end -= 1
     if value_end == value_start or (value_end - value_start == 1 and buf[value_start] == 46):
-        return 1, listed  # no normal form ('' or '.')
-    if kind < 0:
-        return 1, listed
+        return _DOUBT  # no normal form ('' or '.')
     if kind > 0:
         typed = _typed_value(buf, value_start, value_end, kind)
-        if typed < 0:
-            return 1, listed
-        if typed > 0:
-            return _list(out, listed, line, line_end)
+        if typed != 0:
+            return _DOUBT if typed < 0 else _LIST
     if non_ascii:
-        return _list(out, listed, line, line_end)
+        return _LIST
     key_end = value_end - 1 if buf[value_end - 1] == 46 else value_end
     h, colon = _key_hash(buf, value_start, key_end)
     if colon and _ipv6_shape(buf, value_start, value_end):
-        return _list(out, listed, line, line_end)
+        return _LIST
     bits = _bloom_bits(h)
     if bloom[h >> shift] & bits != bits:
-        return 0, listed
+        return _SKIP
     mask = _U(table.size - 1)
     slot = h & mask
     while table[slot] != h:
         if table[slot] == 0:
-            return 0, listed
+            return _SKIP
         slot = (slot + _U(1)) & mask
-    return _list(out, listed, line, line_end)
+    return _LIST
+
+
+@numba.njit(inline="always")
+def _listing(verdict: int, out: Any, listed: int, line: int, line_end: int) -> int:
+    """How many lines are listed once a line's verdict is applied; -1 if it is suspect, -2 if `out` is
+    full."""
+    if verdict == _DOUBT:
+        return -1
+    if verdict == _LIST:
+        if listed == out.shape[0]:
+            return -2
+        out[listed, 0] = line
+        out[listed, 1] = line_end
+        listed += 1
+    return listed
 
 
 @numba.njit(nogil=True, cache=True)
@@ -409,11 +410,7 @@ def _scan_csv(
     start: int,
     end: int,
     columns: int,
-    time_column: int,
-    value_column: int,
-    type_column: int,
-    count_column: int,
-    sighting_column: int,
+    at: Any,
     latest: int,
     max_line: int,
     bloom: Any,
@@ -421,17 +418,19 @@ def _scan_csv(
     table: Any,
     out: Any,
 ) -> tuple[int, int]:
-    """(status, lines listed in `out`) for the CSV lines of buf[start:end]; see the module's docstring."""
+    """(status, lines listed in `out`) for the CSV lines of buf[start:end]; see the module's docstring.
+    `at`: the columns of the time, value, type, count and sighting type (-1: none)."""
+    time_column, value_column, type_column, count_column, sighting_column = at[0], at[1], at[2], at[3], at[4]
     classes = _CLASSES
     shift = _U(bloom_shift)
+    # Where each field of the line starts; one more slot, the end of the line plus one, closes the last.
+    starts = np.empty(columns + 1, np.int64)
     listed = 0
     pos = start
     while pos < end:
         line = pos
+        starts[0] = pos
         column = 0
-        field = pos
-        time_start = time_end = value_start = value_end = type_start = type_end = -1
-        count_start = count_end = sighting_start = sighting_end = -1
         non_ascii = False
         line_end = end
         while pos < end:
@@ -439,19 +438,11 @@ def _scan_csv(
             if c == 0:  # _ORDINARY
                 pos += 1
             elif c == 1:  # _COMMA
-                if column == time_column:
-                    time_start, time_end = field, pos
-                elif column == value_column:
-                    value_start, value_end = field, pos
-                elif column == type_column:
-                    type_start, type_end = field, pos
-                elif column == count_column:
-                    count_start, count_end = field, pos
-                elif column == sighting_column:
-                    sighting_start, sighting_end = field, pos
                 column += 1
+                if column == columns:  # a field too many
+                    return 1, listed
                 pos += 1
-                field = pos
+                starts[column] = pos
             elif c == 2:  # _NEWLINE
                 line_end = pos
                 pos += 1
@@ -467,32 +458,25 @@ def _scan_csv(
                 pos += 1
             else:
                 return 1, listed
-        if column == time_column:
-            time_start, time_end = field, line_end
-        elif column == value_column:
-            value_start, value_end = field, line_end
-        elif column == type_column:
-            type_start, type_end = field, line_end
-        elif column == count_column:
-            count_start, count_end = field, line_end
-        elif column == sighting_column:
-            sighting_start, sighting_end = field, line_end
         if column + 1 != columns or line_end - line > max_line:
             return 1, listed
-        if count_column >= 0 and not _count_ok(buf, count_start, count_end):
+        starts[columns] = line_end + 1
+        if count_column >= 0 and not _count_ok(buf, starts[count_column], starts[count_column + 1] - 1):
             return 1, listed
-        if (
-            sighting_column >= 0
-            and _name_index(buf, sighting_start, sighting_end, _SIGHTING_WORDS, False) == -1
+        if sighting_column >= 0 and (
+            _name_index(buf, starts[sighting_column], starts[sighting_column + 1] - 1, _SIGHTING_WORDS, False)
+            == -1
         ):
             return 1, listed
-        kind = _type_code(buf, type_start, type_end) if type_column >= 0 else 0
-        status, listed = _judge(
-            buf, line, line_end, time_start, time_end, value_start, value_end, non_ascii, kind, latest,
-            bloom, shift, table, out, listed,
-        )  # fmt: skip
-        if status != 0:
-            return status, listed
+        kind = _type_code(buf, starts[type_column], starts[type_column + 1] - 1) if type_column >= 0 else 0
+        time_start, time_end = starts[time_column], starts[time_column + 1] - 1
+        value_start, value_end = starts[value_column], starts[value_column + 1] - 1
+        verdict = _verdict(
+            buf, time_start, time_end, value_start, value_end, non_ascii, kind, latest, bloom, shift, table
+        )
+        listed = _listing(verdict, out, listed, line, line_end)
+        if listed < 0:  # suspect (nothing listed counts) or full
+            return -listed, 0 if listed == -1 else out.shape[0]
     return 0, listed
 
 
@@ -603,8 +587,8 @@ def _scan_jsonl(
 ) -> tuple[int, int]:
     """(status, lines listed in `out`) for the JSON lines of buf[start:end]: only flat objects whose string
     keys and values hold no escape or control byte, whose other values are literals or plain numbers, with
-    `time` and `value` strings once each, `type` a string or null at most once, and no `count` or
-    `sighting`."""
+    `time` and `value` strings once each, and `type`, `count` and `sighting` at most once each and of the
+    JSON types the pure core accepts."""
     shift = _U(bloom_shift)
     listed = 0
     pos = start
@@ -693,12 +677,12 @@ def _scan_jsonl(
                 return 1, listed
         if time_start < 0 or value_start < 0 or line_end - line > max_line:
             return 1, listed
-        status, listed = _judge(
-            buf, line, line_end, time_start, time_end, value_start, value_end, non_ascii, kind, latest,
-            bloom, shift, table, out, listed,
-        )  # fmt: skip
-        if status != 0:
-            return status, listed
+        verdict = _verdict(
+            buf, time_start, time_end, value_start, value_end, non_ascii, kind, latest, bloom, shift, table
+        )
+        listed = _listing(verdict, out, listed, line, line_end)
+        if listed < 0:  # suspect (nothing listed counts) or full
+            return -listed, 0 if listed == -1 else out.shape[0]
     return 0, listed
 
 
@@ -772,26 +756,21 @@ def scan_csv(
     start: int,
     end: int,
     columns: int,
-    time_column: int,
-    value_column: int,
-    type_column: int,
-    count_column: int,
-    sighting_column: int,
+    at: Sequence[int],
     latest: int,
     max_line: int,
     keys: KeyTable,
     out: Any,
 ) -> tuple[Status, int]:
     """Scan the CSV lines of data[start:end] (a uint8 array; `start` at a line's start, `end` after a
-    newline or at the file's end), whose `columns` fields hold the time, the value, the declared type,
-    the count and the sighting type (-1: no such column) at the positions given: (status, how many lines
-    are listed in `out`, an (n, 2) int64 array of line starts and ends). `latest` is the `time_ordinal` of
-    the latest time accepted. Releases the GIL."""
+    newline or at the file's end) of `columns` fields, `at` giving the columns of the time, the value, the
+    declared type, the count and the sighting type (-1: none): (status, how many lines are listed in
+    `out`, an (n, 2) int64 array of line starts and ends). `latest` is the `time_ordinal` of the latest
+    time accepted. Releases the GIL."""
     bloom, table = keys.arrays()
     shift = 64 - (bloom.size.bit_length() - 1)
     status, listed = _scan_csv(
-        data, start, end, columns, time_column, value_column, type_column, count_column, sighting_column,
-        latest, max_line, bloom, shift, table, out,
+        data, start, end, columns, np.array(at, np.int64), latest, max_line, bloom, shift, table, out,
     )  # fmt: skip
     return Status(status), int(listed)
 

@@ -262,7 +262,7 @@ class IndicatorIndex:
                     for c in ("time", "value", "type", "count", "sighting")
                 ]
                 status, listed = observation_scan.scan_csv(
-                    data, start, end, len(columns), *at, latest, max_line, self._keys, out
+                    data, start, end, len(columns), at, latest, max_line, self._keys, out
                 )
             return status, [bytes(data[a:b]) for a, b in out[:listed].tolist()]
 
