@@ -188,8 +188,13 @@ def _key_hash(buf: Any, start: int, end: int) -> tuple[Any, bool]:
 
 
 @numba.njit(inline="always")
+def _hex_digit(b: int) -> bool:
+    return ((b - 48) & 0xFF) < 10 or (((b | 32) - 97) & 0xFF) < 6
+
+
+@numba.njit(inline="always")
 def _hex_colon_or_dot(b: int) -> bool:
-    return ((b - 48) & 0xFF) < 10 or (((b | 32) - 97) & 0xFF) < 6 or b == 58 or b == 46
+    return _hex_digit(b) or b == 58 or b == 46
 
 
 @numba.njit(nogil=True, cache=True)
@@ -219,38 +224,54 @@ _ANY_IP: Final = len(_KINDS) - 1
 assert _KINDS[_DOMAIN : _EMAIL + 1] == tuple(ValueType)[:5]  # the codes above are the enumeration's order
 
 
-def _name_words(names: Sequence[str]) -> Any:
-    """Names of at most 16 ASCII bytes as rows of two little-endian words (a name holds no zero byte, so
-    the words tell its length too)."""
-    assert all(len(n) <= 16 and n.isascii() for n in names)
-    return np.array([[int.from_bytes(n.encode()[:8], "little"), int.from_bytes(n.encode()[8:], "little")]
-                     for n in names], np.uint64)  # fmt: skip
+_SLOTS_SHIFT: Final = _U(58)  # name tables have 64 slots
+
+
+def _name_words(name: str) -> tuple[int, int]:
+    """A name of at most 16 ASCII bytes as two little-endian words (a name holds no zero byte, so the
+    words tell its length too)."""
+    assert len(name) <= 16 and name.isascii()
+    return int.from_bytes(name.encode()[:8], "little"), int.from_bytes(name.encode()[8:], "little")
+
+
+def _slot(w0: int, w1: int, multiplier: int) -> int:
+    """The slot of a name's words in a 64-slot table (the same arithmetic as `_name_code`'s)."""
+    mixed = (w0 ^ (w1 * int(_K1))) % 2**64
+    return (mixed * multiplier) % 2**64 >> int(_SLOTS_SHIFT)
+
+
+def _name_table(codes: dict[str, int]) -> tuple[Any, Any, Any]:
+    """A perfect hash table of names: (words per slot, code per slot, -1 where empty; the multiplier that
+    puts every name in a slot of its own), so that a lookup is one multiplication and one comparison."""
+    words = {name: _name_words(name) for name in codes}
+    for attempt in range(1, 10_000):
+        multiplier = (int(_K2) * attempt) % 2**64 | 1
+        slots = {name: _slot(*w, multiplier) for name, w in words.items()}
+        if len(set(slots.values())) == len(slots):
+            table = np.zeros((64, 2), np.uint64)
+            table_codes = np.full(64, -1, np.int64)
+            for name, slot in slots.items():
+                table[slot] = words[name]
+                table_codes[slot] = codes[name]
+            return table, table_codes, _U(multiplier)
+    raise AssertionError("no multiplier separates the names")  # (found at import, for fixed names)
 
 
 # The accepted type names (ASCII lower case) and each one's code; the hex length each code demands.
-_TYPE_WORDS: Final = _name_words(list(TYPE_NAMES))
-_TYPE_CODES: Final = np.array([_KINDS.index(kind) for kind in TYPE_NAMES.values()], np.int64)
+_TYPE_TABLE: Final = _name_table({name: _KINDS.index(kind) for name, kind in TYPE_NAMES.items()})
 _HEX_LENGTHS: Final = np.array([HASH_LENGTHS.get(k, 0) if k else 0 for k in _KINDS], np.int64)
-_SIGHTING_WORDS: Final = _name_words(list(SIGHTING_NAMES))
+_SIGHTING_TABLE: Final = _name_table({name: int(kind) for name, kind in SIGHTING_NAMES.items()})
 assert MAX_COUNT == 10**9 - 1  # a count is 1 to 9 digits
 
 
 @numba.njit(nogil=True, cache=True)
-def _name_index(buf: Any, start: int, end: int, names: Any, fold_case: bool) -> int:
-    """Which row of `names` the text buf[start:end] is, blanks around it dropped (and ASCII case, if
-    `fold_case`): -2 if it is blank, -1 if it is none of them."""
-    while start < end and (buf[start] == 32 or buf[start] == 9):
-        start += 1
-    while end > start and (buf[end - 1] == 32 or buf[end - 1] == 9):
-        end -= 1
-    if start == end:
-        return -2
-    if end - start > 16:
-        return -1
+def _name_code_bytewise(buf: Any, start: int, end: int, table: tuple[Any, Any, Any], fold_case: bool) -> int:
+    """`_name_code` of a name already stripped, a byte at a time (at the very end of a buffer)."""
+    words, codes, multiplier = table
     w0 = w1 = _U(0)
     for i in range(start, end):
         b = buf[i]
-        if b == 0 or b >= 128:
+        if b >= 128:
             return -1
         if fold_case and ((b - 65) & 0xFF) < 26:
             b |= 32
@@ -258,18 +279,41 @@ def _name_index(buf: Any, start: int, end: int, names: Any, fold_case: bool) -> 
             w0 |= _U(b) << _U(8 * (i - start))
         else:
             w1 |= _U(b) << _U(8 * (i - start - 8))
-    for j in range(names.shape[0]):
-        if names[j, 0] == w0 and names[j, 1] == w1:
-            return j
-    return -1
+    slot = ((w0 ^ (w1 * _K1)) * multiplier) >> _SLOTS_SHIFT
+    return int(codes[slot]) if words[slot, 0] == w0 and words[slot, 1] == w1 else -1
+
+
+@numba.njit(inline="always")
+def _name_code(buf: Any, start: int, end: int, table: tuple[Any, Any, Any], fold_case: bool) -> int:
+    """The code of the name buf[start:end] in a `_name_table`, blanks around it dropped (and ASCII case,
+    if `fold_case`): -2 if it is blank, -1 if it is no name there."""
+    words, codes, multiplier = table
+    while start < end and (buf[start] == 32 or buf[start] == 9):
+        start += 1
+    while end > start and (buf[end - 1] == 32 or buf[end - 1] == 9):
+        end -= 1
+    n = end - start
+    if n == 0:
+        return -2
+    if n > 16 or end + 16 > buf.size:  # (too long a name; or too near the buffer's end to load words)
+        return -1 if n > 16 else _name_code_bytewise(buf, start, end, table, fold_case)
+    # The scans refuse control bytes, so a field holds no zero byte: the masked words tell its length.
+    w0 = _load8(buf, start) & (_ALL >> _U(8 * (8 - min(n, 8))))
+    w1 = _load8(buf, start + 8) & (_ALL >> _U(8 * (16 - n))) if n > 8 else _U(0)
+    if (w0 | w1) & _HIGH:
+        return -1
+    if fold_case:
+        w0, w1 = _lowered(w0), _lowered(w1)
+    slot = ((w0 ^ (w1 * _K1)) * multiplier) >> _SLOTS_SHIFT
+    return int(codes[slot]) if words[slot, 0] == w0 and words[slot, 1] == w1 else -1
 
 
 @numba.njit(nogil=True, cache=True)
-def _type_code(buf: Any, start: int, end: int) -> int:
+def _type_code(buf: Any, start: int, end: int, table: tuple[Any, Any, Any]) -> int:
     """The code of the declared type buf[start:end] (blanks around it dropped, ASCII case ignored): 0 if
     blank, -1 if not a type name the pure core knows."""
-    j = _name_index(buf, start, end, _TYPE_WORDS, True)
-    return 0 if j == -2 else -1 if j == -1 else int(_TYPE_CODES[j])
+    code = _name_code(buf, start, end, table, True)
+    return 0 if code == -2 else code
 
 
 @numba.njit(nogil=True, cache=True)
@@ -309,27 +353,49 @@ def _ipv4_shape(buf: Any, start: int, end: int) -> bool:
     return octets == 4
 
 
+@numba.njit(inline="always")
+def _in_range(word: Any, low: int, high: int) -> Any:
+    """The high bit of each byte of eight ASCII bytes that lies in [low, high] (no carry crosses bytes:
+    a byte below 0x80 plus a constant below 0x80 stays below 0x100)."""
+    return (word + _ONES * _U(0x80 - low)) & ~(word + _ONES * _U(0x7F - high)) & _HIGH
+
+
+@numba.njit(nogil=True, cache=True)
+def _hex_digits(buf: Any, start: int, end: int) -> bool:
+    """Whether buf[start:end] is all hexadecimal digits, eight bytes at a time where it can."""
+    i = start
+    while i + 8 <= end:
+        word = _load8(buf, i)
+        lowered = word | (_ONES * _U(32))  # 'A'-'F' to 'a'-'f'; digits already have the bit
+        if word & _HIGH or (_in_range(lowered, 48, 57) | _in_range(lowered, 97, 102)) != _HIGH:
+            return False
+        i += 8
+    while i < end:  # the last bytes
+        if not _hex_digit(buf[i]):
+            return False
+        i += 1
+    return True
+
+
 @numba.njit(nogil=True, cache=True)
 def _typed_value(buf: Any, start: int, end: int, kind: int) -> int:
     """A value of a declared type against its type's rule: 0 it passes, 1 its line goes to Python (an
     IPv6 address, which `ipaddress` decides), -1 it fails (the slower routes say why)."""
-    colon = False
-    at = False
-    hex_digits = True
-    for i in range(start, end):
-        b = buf[i]
-        colon |= b == 58
-        at |= b == 64
-        hex_digits &= ((b - 48) & 0xFF) < 10 or (((b | 32) - 97) & 0xFF) < 6
+    if kind in (_DOMAIN, _URL):
+        return 0
     if kind == _EMAIL:
-        return 0 if at else -1
+        for i in range(start, end):
+            if buf[i] == 64:
+                return 0
+        return -1
     if _HEX_LENGTHS[kind] > 0:
-        return 0 if hex_digits and end - start == _HEX_LENGTHS[kind] else -1
-    if kind == _IPV6 or (kind == _ANY_IP and colon):
+        return 0 if end - start == _HEX_LENGTHS[kind] and _hex_digits(buf, start, end) else -1
+    colon = False
+    for i in range(start, end):
+        colon |= buf[i] == 58
+    if kind == _IPV6 or (kind == _ANY_IP and colon):  # (any IP with a colon is an IPv6 address)
         return 1 if colon else -1
-    if kind in (_IPV4, _ANY_IP):
-        return 0 if _ipv4_shape(buf, start, end) else -1
-    return 0
+    return 0 if _ipv4_shape(buf, start, end) else -1  # an IPv4 address, or any IP without one
 
 
 @numba.njit(inline="always")
@@ -422,6 +488,7 @@ def _scan_csv(
     `at`: the columns of the time, value, type, count and sighting type (-1: none)."""
     time_column, value_column, type_column, count_column, sighting_column = at[0], at[1], at[2], at[3], at[4]
     classes = _CLASSES
+    type_table, sighting_table = _TYPE_TABLE, _SIGHTING_TABLE
     shift = _U(bloom_shift)
     # Where each field of the line starts; one more slot, the end of the line plus one, closes the last.
     starts = np.empty(columns + 1, np.int64)
@@ -464,11 +531,15 @@ def _scan_csv(
         if count_column >= 0 and not _count_ok(buf, starts[count_column], starts[count_column + 1] - 1):
             return 1, listed
         if sighting_column >= 0 and (
-            _name_index(buf, starts[sighting_column], starts[sighting_column + 1] - 1, _SIGHTING_WORDS, False)
+            _name_code(buf, starts[sighting_column], starts[sighting_column + 1] - 1, sighting_table, False)
             == -1
         ):
             return 1, listed
-        kind = _type_code(buf, starts[type_column], starts[type_column + 1] - 1) if type_column >= 0 else 0
+        kind = (
+            _type_code(buf, starts[type_column], starts[type_column + 1] - 1, type_table)
+            if type_column >= 0
+            else 0
+        )
         time_start, time_end = starts[time_column], starts[time_column + 1] - 1
         value_start, value_end = starts[value_column], starts[value_column + 1] - 1
         verdict = _verdict(
@@ -569,7 +640,7 @@ def _json_sighting_ok(buf: Any, start: int, end: int, string: bool) -> bool:
     """Whether the JSON string text (or literal or number) buf[start:end] is a sighting type the pure core
     accepts: null, 0 to 2, or a string naming one (a blank string is the default)."""
     if string:
-        return _name_index(buf, start, end, _SIGHTING_WORDS, False) != -1
+        return _name_code(buf, start, end, _SIGHTING_TABLE, False) != -1
     return buf[start] == 110 or (end - start == 1 and buf[start] <= 50)  # null, or one digit up to '2'
 
 
@@ -644,7 +715,7 @@ def _scan_jsonl(
             elif key == _TYPE_KEY:
                 if typed or (text_start < 0 and buf[-text_start] != 110):  # a string or null ('n') once
                     return 1, listed
-                kind = _type_code(buf, text_start, text_end) if text_start >= 0 else 0
+                kind = _type_code(buf, text_start, text_end, _TYPE_TABLE) if text_start >= 0 else 0
                 typed = True
             elif key == _COUNT_KEY:  # (a string count is refused by the core)
                 if counted or text_start >= 0 or not _json_count_ok(buf, -text_start, pos):
