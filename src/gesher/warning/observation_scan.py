@@ -2,9 +2,9 @@
 "Performance": >= 10M observed values/s against 1M indicators, file to matches).
 
 DuckDB's reader and built-ins (CSV parsing, lower(), strptime, the hash probe) cost ~175 ns a row on one
-core, at their floor; a scan written for the plain shapes of file costs ~75. It reads the file's bytes as
-they are (a memory map, no Python string per value), in numba-compiled code that releases the GIL so that
-pieces of a file run on every core, and answers one of three things for a piece:
+core, at their floor; a scan written for the plain shapes of file costs ~90 (a `time,value` line). It
+reads the file's bytes as they are (a memory map, no Python string per value), in numba-compiled code that
+releases the GIL so that pieces of a file run on every core, and answers one of three things for a piece:
 
 - CLEAN, with the lines to look at: every line is plainly one the pure parser accepts, and the listed
   lines are the only ones whose value might equal an indicator value. Those are the lines whose join key's
@@ -14,7 +14,8 @@ pieces of a file run on every core, and answers one of three things for a piece:
   The caller parses just those lines with the pure core and keeps the exact matches.
 - SUSPECT: a line is not plainly clean (a quote, a stray carriage return or control byte, a blank or
   over-long line, a field count unlike the header's, a time not in the common `YYYY-MM-DDTHH:MM:SSZ` shape
-  or after the limit, an empty value). The scan is conservative: the caller hands the file to the slower
+  or after the limit, an empty value, a declared type, count or sighting type the pure core would refuse,
+  JSON beyond the plain shape below). The scan is conservative: the caller hands the file to the slower
   routes, which decide exactly.
 - FULL: more lines to look at than the caller made room for (the caller then takes a slower route too).
 
@@ -309,10 +310,10 @@ def _name_code(buf: Any, start: int, end: int, table: tuple[Any, Any, Any], fold
 
 
 @numba.njit(nogil=True, cache=True)
-def _type_code(buf: Any, start: int, end: int, table: tuple[Any, Any, Any]) -> int:
+def _type_code(buf: Any, start: int, end: int) -> int:
     """The code of the declared type buf[start:end] (blanks around it dropped, ASCII case ignored): 0 if
     blank, -1 if not a type name the pure core knows."""
-    code = _name_code(buf, start, end, table, True)
+    code = _name_code(buf, start, end, _TYPE_TABLE, True)
     return 0 if code == -2 else code
 
 
@@ -366,7 +367,9 @@ def _hex_digits(buf: Any, start: int, end: int) -> bool:
     i = start
     while i + 8 <= end:
         word = _load8(buf, i)
-        lowered = word | (_ONES * _U(32))  # 'A'-'F' to 'a'-'f'; digits already have the bit
+        # 'A'-'F' to 'a'-'f'; digits already have the bit (control bytes would become digits, but the scans
+        # have refused them before)
+        lowered = word | (_ONES * _U(32))
         if word & _HIGH or (_in_range(lowered, 48, 57) | _in_range(lowered, 97, 102)) != _HIGH:
             return False
         i += 8
@@ -488,7 +491,6 @@ def _scan_csv(
     `at`: the columns of the time, value, type, count and sighting type (-1: none)."""
     time_column, value_column, type_column, count_column, sighting_column = at[0], at[1], at[2], at[3], at[4]
     classes = _CLASSES
-    type_table, sighting_table = _TYPE_TABLE, _SIGHTING_TABLE
     shift = _U(bloom_shift)
     # Where each field of the line starts; one more slot, the end of the line plus one, closes the last.
     starts = np.empty(columns + 1, np.int64)
@@ -531,15 +533,11 @@ def _scan_csv(
         if count_column >= 0 and not _count_ok(buf, starts[count_column], starts[count_column + 1] - 1):
             return 1, listed
         if sighting_column >= 0 and (
-            _name_code(buf, starts[sighting_column], starts[sighting_column + 1] - 1, sighting_table, False)
+            _name_code(buf, starts[sighting_column], starts[sighting_column + 1] - 1, _SIGHTING_TABLE, False)
             == -1
         ):
             return 1, listed
-        kind = (
-            _type_code(buf, starts[type_column], starts[type_column + 1] - 1, type_table)
-            if type_column >= 0
-            else 0
-        )
+        kind = _type_code(buf, starts[type_column], starts[type_column + 1] - 1) if type_column >= 0 else 0
         time_start, time_end = starts[time_column], starts[time_column + 1] - 1
         value_start, value_end = starts[value_column], starts[value_column + 1] - 1
         verdict = _verdict(
@@ -715,7 +713,7 @@ def _scan_jsonl(
             elif key == _TYPE_KEY:
                 if typed or (text_start < 0 and buf[-text_start] != 110):  # a string or null ('n') once
                     return 1, listed
-                kind = _type_code(buf, text_start, text_end, _TYPE_TABLE) if text_start >= 0 else 0
+                kind = _type_code(buf, text_start, text_end) if text_start >= 0 else 0
                 typed = True
             elif key == _COUNT_KEY:  # (a string count is refused by the core)
                 if counted or text_start >= 0 or not _json_count_ok(buf, -text_start, pos):
