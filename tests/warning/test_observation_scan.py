@@ -8,8 +8,11 @@ holds the scan's reading of JSON text to orjson's and the core's on generated te
 from __future__ import annotations
 
 import calendar
+import os
 import re
 import string
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -633,3 +636,25 @@ def test_a_typed_value_is_clean_only_where_the_pure_core_accepts_it(value: str, 
             == bool(re.fullmatch(IPV4_SHAPE, value))
             == pure_accepts_typed(value, declared)
         )
+
+
+def test_the_scan_works_where_numba_has_nowhere_to_write_its_cache() -> None:
+    """A read-only install under a user without a home: numba finds no place for its on-disk cache and
+    refuses `cache=True` at import; the scan then compiles in the process instead of failing to import.
+    (numba's locator setting stands in for the read-only folders: the IPython locator places nothing.)"""
+    script = (
+        "import numba\n"
+        "try:\n"
+        "    numba.njit(cache=True)(lambda: 1)\n"
+        "    print('cached')\n"
+        "except RuntimeError as error:\n"
+        "    print('no cache' if 'no locator available' in str(error) else error)\n"
+        "from gesher.warning.observation_scan import time_ordinal\n"
+        "print(time_ordinal('2026-11-23T09:15:07Z') > 0)\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["no", "cache", "True"]

@@ -27,7 +27,7 @@ an IPv6 address goes to Python), and so are counts and sighting types.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import IntEnum
 from typing import Any, Final
 
@@ -36,6 +36,18 @@ import numpy as np
 
 from gesher.warning.observations import MAX_COUNT, SIGHTING_NAMES
 from gesher.warning.values import ANY_IP, HASH_LENGTHS, TYPE_NAMES, ValueType
+
+
+def _compiled(func: Callable[..., Any]) -> Any:
+    """`func` compiled by numba, releasing the GIL, with numba's on-disk cache where it has somewhere to
+    write it (the package's folder or the user's cache folder); without the cache elsewhere (a read-only
+    install under a user without a home), where each process compiles again (~3 s) instead of failing."""
+    try:
+        compiled = numba.njit(nogil=True, cache=True)(func)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        compiled = numba.njit(nogil=True)(func)
+    return compiled
+
 
 _U: Final = np.uint64
 # Byte classes of the line scan: ordinary bytes (including tab), and the few it stops at.
@@ -108,7 +120,7 @@ def _byte(word: Any, k: int) -> Any:
     return np.int64((word >> _U(8 * k)) & _U(255))
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _time_ordinal(buf: Any, start: int, end: int) -> int:
     """An ordinal of the time text buf[start:end] if it is `YYYY-MM-DDTHH:MM:SSZ`, a real UTC date and
     time from 1970 on, else -1. Ordinals order as times do."""
@@ -158,7 +170,7 @@ def _mix(h: Any, word: Any) -> Any:
     return h ^ (h >> _U(29))
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _key_hash(buf: Any, start: int, end: int) -> tuple[Any, bool]:
     """The 64-bit hash of the ASCII bytes buf[start:end] with letters lower-cased (never 0), and whether
     they hold a colon."""
@@ -198,7 +210,7 @@ def _hex_colon_or_dot(b: int) -> bool:
     return _hex_digit(b) or b == 58 or b == 46
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _ipv6_shape(buf: Any, start: int, end: int) -> bool:
     """Whether buf[start:end] has `values.IPV6_SHAPE`: hex digits, colons and dots with a colon, then
     optionally % and a scope without %."""
@@ -265,7 +277,7 @@ _SIGHTING_TABLE: Final = _name_table({name: int(kind) for name, kind in SIGHTING
 assert MAX_COUNT == 10**9 - 1  # a count is 1 to 9 digits
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _name_code_bytewise(buf: Any, start: int, end: int, table: tuple[Any, Any, Any], fold_case: bool) -> int:
     """`_name_code` of a name already stripped, a byte at a time (at the very end of a buffer)."""
     words, codes, multiplier = table
@@ -309,7 +321,7 @@ def _name_code(buf: Any, start: int, end: int, table: tuple[Any, Any, Any], fold
     return int(codes[slot]) if words[slot, 0] == w0 and words[slot, 1] == w1 else -1
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _type_code(buf: Any, start: int, end: int) -> int:
     """The code of the declared type buf[start:end] (blanks around it dropped, ASCII case ignored): 0 if
     blank, -1 if not a type name the pure core knows."""
@@ -317,7 +329,7 @@ def _type_code(buf: Any, start: int, end: int) -> int:
     return 0 if code == -2 else code
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _count_ok(buf: Any, start: int, end: int) -> bool:
     """Whether buf[start:end] is a count the pure core accepts in CSV: blank, or 1 to 9 digits, not 0."""
     while start < end and (buf[start] == 32 or buf[start] == 9):
@@ -334,7 +346,7 @@ def _count_ok(buf: Any, start: int, end: int) -> bool:
     return nonzero
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _ipv4_shape(buf: Any, start: int, end: int) -> bool:
     """Whether buf[start:end] is `values.IPV4_SHAPE`: four decimal octets up to 255 without leading zeros
     (what `ipaddress.IPv4Address` reads, as its own text)."""
@@ -361,7 +373,7 @@ def _in_range(word: Any, low: int, high: int) -> Any:
     return (word + _ONES * _U(0x80 - low)) & ~(word + _ONES * _U(0x7F - high)) & _HIGH
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _hex_digits(buf: Any, start: int, end: int) -> bool:
     """Whether buf[start:end] is all hexadecimal digits, eight bytes at a time where it can."""
     i = start
@@ -380,7 +392,7 @@ def _hex_digits(buf: Any, start: int, end: int) -> bool:
     return True
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _typed_value(buf: Any, start: int, end: int, kind: int) -> int:
     """A value of a declared type against its type's rule: 0 it passes, 1 its line goes to Python (an
     IPv6 address, which `ipaddress` decides), -1 it fails (the slower routes say why)."""
@@ -473,7 +485,7 @@ def _listing(verdict: int, out: Any, listed: int, line: int, line_end: int) -> i
     return listed
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _scan_csv(
     buf: Any,
     start: int,
@@ -600,7 +612,7 @@ def _digits(buf: Any, pos: int, end: int) -> int:
     return pos
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _json_scalar_end(buf: Any, pos: int, end: int) -> int:
     """The end of the JSON literal or plain number at `pos` (-1 if it is neither): true, false, null, or
     -?(0|[1-9][0-9]{0,17})(.[0-9]{1,17})? (no exponent, at most 18 digits a part: what any JSON parser
@@ -624,7 +636,7 @@ def _json_scalar_end(buf: Any, pos: int, end: int) -> int:
     return pos
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _json_count_ok(buf: Any, start: int, end: int) -> bool:
     """Whether the JSON literal or number buf[start:end] is a count the pure core accepts: null, or 1 to
     9 digits without a leading zero (the scan's numbers have no exponent; a sign or a fraction fails)."""
@@ -633,7 +645,7 @@ def _json_count_ok(buf: Any, start: int, end: int) -> bool:
     return end - start <= 9 and buf[start] != 48 and _digits(buf, start, end) == end
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _json_sighting_ok(buf: Any, start: int, end: int, string: bool) -> bool:
     """Whether the JSON string text (or literal or number) buf[start:end] is a sighting type the pure core
     accepts: null, 0 to 2, or a string naming one (a blank string is the default)."""
@@ -642,7 +654,7 @@ def _json_sighting_ok(buf: Any, start: int, end: int, string: bool) -> bool:
     return buf[start] == 110 or (end - start == 1 and buf[start] <= 50)  # null, or one digit up to '2'
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _scan_jsonl(
     buf: Any,
     start: int,
@@ -755,7 +767,7 @@ def _scan_jsonl(
     return 0, listed
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _hashes(buf: Any, starts: Any, ends: Any) -> Any:
     found = np.empty(starts.size, np.uint64)
     for j in range(starts.size):
@@ -763,7 +775,7 @@ def _hashes(buf: Any, starts: Any, ends: Any) -> Any:
     return found
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled
 def _build(hashes: Any, bloom_bits: int, table_bits: int) -> tuple[Any, Any]:
     bloom = np.zeros(1 << bloom_bits, np.uint64)
     table = np.zeros(1 << table_bits, np.uint64)
