@@ -232,7 +232,7 @@ def _ipv6_shape(buf: Any, start: int, end: int) -> bool:
 # Declared types as the scan knows them: 0 none declared, then one code a canonical type. A value of a
 # declared type must pass its type's check (or its line goes to Python: an IPv6 address).
 _KINDS: Final = ("", *ValueType, ANY_IP)
-_NO_TYPE, _DOMAIN, _IPV4, _IPV6, _URL, _EMAIL = 0, 1, 2, 3, 4, 5
+_DOMAIN, _IPV4, _IPV6, _URL, _EMAIL = 1, 2, 3, 4, 5
 _ANY_IP: Final = len(_KINDS) - 1
 assert _KINDS[_DOMAIN : _EMAIL + 1] == tuple(ValueType)[:5]  # the codes above are the enumeration's order
 
@@ -485,6 +485,12 @@ def _listing(verdict: int, out: Any, listed: int, line: int, line_end: int) -> i
     return listed
 
 
+@numba.njit(inline="always")
+def _status(listed: int, out: Any) -> tuple[int, int]:
+    """The scan's answer once `_listing` went negative: SUSPECT (nothing listed counts) or FULL."""
+    return (1, 0) if listed == -1 else (2, out.shape[0])
+
+
 @_compiled
 def _scan_csv(
     buf: Any,
@@ -495,7 +501,7 @@ def _scan_csv(
     latest: int,
     max_line: int,
     bloom: Any,
-    bloom_shift: int,
+    shift: Any,
     table: Any,
     out: Any,
 ) -> tuple[int, int]:
@@ -503,7 +509,6 @@ def _scan_csv(
     `at`: the columns of the time, value, type, count and sighting type (-1: none)."""
     time_column, value_column, type_column, count_column, sighting_column = at[0], at[1], at[2], at[3], at[4]
     classes = _CLASSES
-    shift = _U(bloom_shift)
     # Where each field of the line starts; one more slot, the end of the line plus one, closes the last.
     starts = np.empty(columns + 1, np.int64)
     listed = 0
@@ -556,8 +561,8 @@ def _scan_csv(
             buf, time_start, time_end, value_start, value_end, non_ascii, kind, latest, bloom, shift, table
         )
         listed = _listing(verdict, out, listed, line, line_end)
-        if listed < 0:  # suspect (nothing listed counts) or full
-            return -listed, 0 if listed == -1 else out.shape[0]
+        if listed < 0:
+            return _status(listed, out)
     return 0, listed
 
 
@@ -662,7 +667,7 @@ def _scan_jsonl(
     latest: int,
     max_line: int,
     bloom: Any,
-    bloom_shift: int,
+    shift: Any,
     table: Any,
     out: Any,
 ) -> tuple[int, int]:
@@ -670,7 +675,6 @@ def _scan_jsonl(
     keys and values hold no escape or control byte, whose other values are literals or plain numbers, with
     `time` and `value` strings once each, and `type`, `count` and `sighting` at most once each and of the
     JSON types the pure core accepts."""
-    shift = _U(bloom_shift)
     listed = 0
     pos = start
     while pos < end:
@@ -762,8 +766,8 @@ def _scan_jsonl(
             buf, time_start, time_end, value_start, value_end, non_ascii, kind, latest, bloom, shift, table
         )
         listed = _listing(verdict, out, listed, line, line_end)
-        if listed < 0:  # suspect (nothing listed counts) or full
-            return -listed, 0 if listed == -1 else out.shape[0]
+        if listed < 0:
+            return _status(listed, out)
     return 0, listed
 
 
@@ -776,7 +780,7 @@ def _hashes(buf: Any, starts: Any, ends: Any) -> Any:
 
 
 @_compiled
-def _build(hashes: Any, bloom_bits: int, table_bits: int) -> tuple[Any, Any]:
+def _build(hashes: Any, bloom_bits: int, table_bits: int) -> tuple[Any, Any, Any]:
     bloom = np.zeros(1 << bloom_bits, np.uint64)
     table = np.zeros(1 << table_bits, np.uint64)
     shift, mask = _U(64 - bloom_bits), _U(table.size - 1)
@@ -786,7 +790,7 @@ def _build(hashes: Any, bloom_bits: int, table_bits: int) -> tuple[Any, Any]:
         while table[slot] != 0 and table[slot] != h:
             slot = (slot + _U(1)) & mask
         table[slot] = h
-    return bloom, table
+    return bloom, shift, table
 
 
 class KeyTable:
@@ -798,7 +802,7 @@ class KeyTable:
 
     def __init__(self) -> None:
         self._parts: list[Any] = []
-        self._built: tuple[Any, Any] | None = None
+        self._built: tuple[Any, Any, Any] | None = None
 
     def add(self, values: Sequence[str]) -> None:
         kept = [v.encode() for v in values if v.isascii()]
@@ -808,15 +812,16 @@ class KeyTable:
         ends = np.cumsum(lengths)
         starts = ends - lengths
         buf = np.frombuffer(b"".join(kept), np.uint8)
-        dotted = np.flatnonzero(buf[ends[lengths > 0] - 1] == 46)
-        dotted = np.flatnonzero(lengths > 0)[dotted]
+        nonempty = np.flatnonzero(lengths > 0)
+        dotted = nonempty[buf[ends[nonempty] - 1] == 46]
         self._parts.append(
             _hashes(buf, np.concatenate([starts, starts[dotted]]), np.concatenate([ends, ends[dotted] - 1]))
         )
         self._built = None
 
-    def arrays(self) -> tuple[Any, Any]:
-        """(Bloom filter, table), built on first use after an addition."""
+    def arrays(self) -> tuple[Any, Any, Any]:
+        """(Bloom filter, the shift taking a hash to its Bloom word, table), built on first use after an
+        addition."""
         if self._built is None:
             hashes = np.unique(np.concatenate(self._parts)) if self._parts else np.zeros(0, np.uint64)
             table_bits = max(10, int(2 * max(len(hashes), 1) - 1).bit_length())
@@ -848,11 +853,9 @@ def scan_csv(
     declared type, the count and the sighting type (-1: none): (status, how many lines are listed in
     `out`, an (n, 2) int64 array of line starts and ends). `latest` is the `time_ordinal` of the latest
     time accepted. Releases the GIL."""
-    bloom, table = keys.arrays()
-    shift = 64 - (bloom.size.bit_length() - 1)
     status, listed = _scan_csv(
-        data, start, end, columns, np.array(at, np.int64), latest, max_line, bloom, shift, table, out,
-    )  # fmt: skip
+        data, start, end, columns, np.array(at, np.int64), latest, max_line, *keys.arrays(), out
+    )
     return Status(status), int(listed)
 
 
@@ -860,7 +863,5 @@ def scan_jsonl(
     data: Any, start: int, end: int, latest: int, max_line: int, keys: KeyTable, out: Any
 ) -> tuple[Status, int]:
     """As `scan_csv`, for JSON lines."""
-    bloom, table = keys.arrays()
-    shift = 64 - (bloom.size.bit_length() - 1)
-    status, listed = _scan_jsonl(data, start, end, latest, max_line, bloom, shift, table, out)
+    status, listed = _scan_jsonl(data, start, end, latest, max_line, *keys.arrays(), out)
     return Status(status), int(listed)

@@ -73,6 +73,7 @@ _FETCH: Final = 10_000
 # piece may list for Python to look at (more, and the file takes the DuckDB route, made for that).
 _PIECE: Final = 16 << 20
 _LISTED: Final = 1 << 16
+_SCAN_ORDER: Final = ("time", "value", "type", "count", "sighting")  # the CSV columns `scan_csv` takes
 # Sentinel join keys of the rows Python must normalise (a possible IPv6 address) and of the rows SQL
 # considers suspect; the indicator table has a row of each, so that one semi join lets through every row
 # Python needs. A value whose key hashes as a sentinel's is merely handed to Python or the pure core.
@@ -248,6 +249,7 @@ class IndicatorIndex:
             pieces += [(data, a, b) for a, b in pairwise(bounds)]
         self._keys.arrays()  # built (if anything was added since) here, once, not by the threads
         max_line = limits.max_line_length
+        at = [columns.index(c) if c in columns else -1 for c in _SCAN_ORDER] if columns is not None else []
 
         def scan(piece: tuple[Any, int, int]) -> tuple[observation_scan.Status, list[bytes]]:
             data, start, end = piece
@@ -257,10 +259,6 @@ class IndicatorIndex:
                     data, start, end, latest, max_line, self._keys, out
                 )
             else:
-                at = [
-                    columns.index(c) if c in columns else -1
-                    for c in ("time", "value", "type", "count", "sighting")
-                ]
                 status, listed = observation_scan.scan_csv(
                     data, start, end, len(columns), at, latest, max_line, self._keys, out
                 )
