@@ -485,12 +485,6 @@ def _listing(verdict: int, out: Any, listed: int, line: int, line_end: int) -> i
     return listed
 
 
-@numba.njit(inline="always")
-def _status(listed: int, out: Any) -> tuple[int, int]:
-    """The scan's answer once `_listing` went negative: SUSPECT (nothing listed counts) or FULL."""
-    return (1, 0) if listed == -1 else (2, out.shape[0])
-
-
 @_compiled
 def _scan_csv(
     buf: Any,
@@ -561,8 +555,8 @@ def _scan_csv(
             buf, time_start, time_end, value_start, value_end, non_ascii, kind, latest, bloom, shift, table
         )
         listed = _listing(verdict, out, listed, line, line_end)
-        if listed < 0:
-            return _status(listed, out)
+        if listed < 0:  # suspect (nothing listed counts) or full
+            return -listed, 0 if listed == -1 else out.shape[0]
     return 0, listed
 
 
@@ -766,8 +760,8 @@ def _scan_jsonl(
             buf, time_start, time_end, value_start, value_end, non_ascii, kind, latest, bloom, shift, table
         )
         listed = _listing(verdict, out, listed, line, line_end)
-        if listed < 0:
-            return _status(listed, out)
+        if listed < 0:  # suspect (nothing listed counts) or full
+            return -listed, 0 if listed == -1 else out.shape[0]
     return 0, listed
 
 
